@@ -1,0 +1,66 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "courier",
+    products: [
+        .executable(name: "courier", targets: ["courier"])
+    ],
+    targets: [
+        // MARK: - System libraries (Debian -dev packages)
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CMicroHTTPD", pkgConfig: "libmicrohttpd", providers: [.apt(["libmicrohttpd-dev"])]),
+
+        // MARK: - Libraries, by layer
+        /// Domain: models, errors, repository protocols and use cases. No I/O.
+        .target(name: "CourierCore"),
+        /// JSON shapes of the HTTP API, shared by the server's handlers and the CLI's client.
+        .target(name: "CourierWire"),
+        /// Hashing, HMAC, AES-GCM and randomness on OpenSSL.
+        .target(name: "CourierCrypto", dependencies: ["CourierCore", "COpenSSL"]),
+        /// SQL layer (queries, migrations, dialect-neutral store) and the in-memory store.
+        .target(name: "CourierStorage", dependencies: ["CourierCore"]),
+        /// SQLite implementation of the SQL layer.
+        .target(name: "CourierSQLite", dependencies: ["CourierCore", "CourierStorage", "CSQLite"]),
+        /// HTTP/1.1 transport on libmicrohttpd: server, router, requests and responses.
+        .target(name: "CourierHTTP", dependencies: ["CMicroHTTPD"]),
+        /// API handlers: decode, call a use case, encode; authentication and error mapping.
+        .target(name: "CourierAPI", dependencies: ["CourierCore", "CourierHTTP", "CourierWire"], resources: [.copy("openapi.json")]),
+        /// Composition root: configuration, bootstrap, wiring and `courier serve`.
+        .target(
+            name: "CourierServer",
+            dependencies: ["CourierCore", "CourierCrypto", "CourierStorage", "CourierSQLite", "CourierHTTP", "CourierAPI"]
+        ),
+        /// The command line: argument parsing, API client, tables.
+        .target(name: "CourierCLI", dependencies: ["CourierCore", "CourierWire", "CourierServer"]),
+        /// Test doubles and conformance suites shared by the test targets.
+        .target(
+            name: "CourierTestSupport",
+            dependencies: ["CourierCore", "CourierStorage"]
+        ),
+
+        // MARK: - Executable
+        .executableTarget(name: "courier", dependencies: ["CourierCLI"]),
+
+        // MARK: - Tests
+        .testTarget(name: "CourierCoreTests", dependencies: ["CourierCore", "CourierStorage", "CourierTestSupport"]),
+        .testTarget(
+            name: "CourierStorageTests",
+            dependencies: ["CourierCore", "CourierStorage", "CourierSQLite", "CourierTestSupport"]
+        ),
+        .testTarget(name: "CourierHTTPTests", dependencies: ["CourierHTTP"]),
+        .testTarget(
+            name: "CourierAPITests",
+            dependencies: ["CourierCore", "CourierAPI", "CourierHTTP", "CourierStorage", "CourierCrypto", "CourierServer", "CourierTestSupport"]
+        ),
+        .testTarget(name: "CourierCLITests", dependencies: ["CourierCLI", "CourierCore", "CourierWire"]),
+        .testTarget(name: "CourierEndToEndTests", dependencies: ["CourierCore", "CourierWire", "CourierTestSupport"]),
+    ]
+)
+
+for target in package.targets where [.regular, .test, .executable].contains(target.type) {
+    var settings = target.swiftSettings ?? []
+    settings.append(.enableUpcomingFeature("ExistentialAny"))
+    target.swiftSettings = settings
+}

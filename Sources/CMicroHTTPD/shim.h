@@ -1,0 +1,22 @@
+#include <sys/types.h>
+#include <sys/select.h>
+#include <sys/socket.h>
+#include <stdint.h>
+#include <microhttpd.h>
+
+// MHD_start_daemon takes a variadic option list, which Swift cannot call: wrap the options Courier uses.
+// The caller binds the listening socket itself (SO_REUSEADDR, port 0) and hands it over.
+static inline struct MHD_Daemon *cmhd_start(unsigned int flags, MHD_socket listenSocket,
+        MHD_AccessHandlerCallback handler, void *handlerContext,
+        MHD_RequestCompletedCallback completed, void *completedContext,
+        unsigned int threads, unsigned int connectionTimeoutSeconds, size_t connectionMemoryLimit,
+        unsigned int connectionLimit) {
+    return MHD_start_daemon(flags, 0, NULL, NULL, handler, handlerContext,
+                            MHD_OPTION_LISTEN_SOCKET, listenSocket,
+                            MHD_OPTION_THREAD_POOL_SIZE, threads,
+                            MHD_OPTION_NOTIFY_COMPLETED, completed, completedContext,
+                            MHD_OPTION_CONNECTION_TIMEOUT, connectionTimeoutSeconds,
+                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, connectionMemoryLimit,
+                            MHD_OPTION_CONNECTION_LIMIT, connectionLimit,
+                            MHD_OPTION_END);
+}

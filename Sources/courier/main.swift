@@ -1,0 +1,4 @@
+import CourierCLI
+import Foundation
+
+exit(await CourierCommand.main(arguments: Array(CommandLine.arguments.dropFirst())))
