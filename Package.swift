@@ -15,6 +15,8 @@ let package = Package(
         // MARK: - Libraries, by layer
         /// Domain: models, errors, repository protocols and use cases. No I/O.
         .target(name: "CourierCore"),
+        /// A small structured logger: value-type front end, handler protocol, stream and in-memory handlers.
+        .target(name: "CourierLogging"),
         /// JSON shapes of the HTTP API, shared by the server's handlers and the CLI's client.
         .target(name: "CourierWire"),
         /// Hashing, HMAC, AES-GCM and randomness on OpenSSL.
@@ -24,13 +26,16 @@ let package = Package(
         /// SQLite implementation of the SQL layer.
         .target(name: "CourierSQLite", dependencies: ["CourierCore", "CourierStorage", "CSQLite"]),
         /// HTTP/1.1 transport on libmicrohttpd: server, router, requests and responses.
-        .target(name: "CourierHTTP", dependencies: ["CMicroHTTPD"]),
+        .target(name: "CourierHTTP", dependencies: ["CMicroHTTPD", "CourierLogging"]),
         /// API handlers: decode, call a use case, encode; authentication and error mapping.
-        .target(name: "CourierAPI", dependencies: ["CourierCore", "CourierHTTP", "CourierWire"], resources: [.copy("openapi.json")]),
+        .target(name: "CourierAPI", dependencies: ["CourierCore", "CourierHTTP", "CourierWire", "CourierLogging"], resources: [.copy("openapi.json")]),
         /// Composition root: configuration, bootstrap, wiring and `courier serve`.
         .target(
             name: "CourierServer",
-            dependencies: ["CourierCore", "CourierCrypto", "CourierStorage", "CourierSQLite", "CourierHTTP", "CourierAPI"]
+            dependencies: [
+                "CourierCore", "CourierCrypto", "CourierStorage", "CourierSQLite", "CourierHTTP", "CourierAPI",
+                "CourierLogging", "CourierWire",
+            ]
         ),
         /// The command line: argument parsing, API client, tables.
         .target(name: "CourierCLI", dependencies: ["CourierCore", "CourierWire", "CourierServer"]),
@@ -49,7 +54,7 @@ let package = Package(
             name: "CourierStorageTests",
             dependencies: ["CourierCore", "CourierStorage", "CourierSQLite", "CourierTestSupport"]
         ),
-        .testTarget(name: "CourierHTTPTests", dependencies: ["CourierHTTP"]),
+        .testTarget(name: "CourierHTTPTests", dependencies: ["CourierHTTP", "CourierLogging"]),
         .testTarget(
             name: "CourierAPITests",
             dependencies: ["CourierCore", "CourierAPI", "CourierHTTP", "CourierStorage", "CourierCrypto", "CourierServer", "CourierTestSupport"]

@@ -1,1 +1,25 @@
-// Placeholder until this layer lands.
+/// Options of `courier serve`, as parsed by the command line.
+public struct ServeOptions: Sendable, Equatable {
+    /// `HOST:PORT`; port 0 picks a free port.
+    public var listen: String = "127.0.0.1:8080"
+    /// Data directory: database, CAS, master key and `owner.token`. Default `./.courier` or `COURIER_DATA_DIR`.
+    public var dataDirectory: String?
+    /// Database URL, default `sqlite:<data-dir>/courier.db`.
+    public var database: String?
+    /// CAS URL, default `file:<data-dir>/cas`.
+    public var cas: String?
+
+    public init(listen: String = "127.0.0.1:8080", dataDirectory: String? = nil, database: String? = nil, cas: String? = nil) {
+        self.listen = listen
+        self.dataDirectory = dataDirectory
+        self.database = database
+        self.cas = cas
+    }
+}
+
+/// Runs `courier serve` until SIGTERM or SIGINT and returns the exit status.
+public enum CourierServerMain {
+    /// Starts the server, prints the readiness line, serves until a stop signal, then exits 0.
+    /// Start-up failures print one sentence to standard error and return 1.
+    public static func run(_ options: ServeOptions) async -> Int32 { 1 }
+}
