@@ -100,7 +100,7 @@ public struct NullLogHandler: LogHandler {
 
 /// Writes one line per record to standard error:
 /// `2026-12-04T15:24:42Z info Request handled http.status=200 request.id=…`.
-public struct StreamLogHandler: LogHandler {
+public final class StreamLogHandler: LogHandler {
     private let lock = Mutex(())
 
     public init() {}
