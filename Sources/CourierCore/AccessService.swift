@@ -57,13 +57,16 @@ public struct AccessService: Sendable {
         )
     }
 
-    /// The caller's organization.
-    public func organization(of principal: Principal) async throws -> Organization {
-        let id = principal.organizationID
-        guard let organization = try await store.read({ tx in try tx.organization(id: id) }) else {
-            throw CourierError.notFound("The token's organization no longer exists.")
+    /// The caller's organization and token; any role may ask.
+    public func describe(_ principal: Principal) async throws -> (Organization, APIToken) {
+        try await store.read { tx in
+            guard let organization = try tx.organization(id: principal.organizationID),
+                let token = try tx.tokens(organizationID: principal.organizationID).first(where: { $0.id == principal.tokenID })
+            else {
+                throw CourierError(.unauthenticated, "The API token is no longer valid; ask an owner or admin for a new one.")
+            }
+            return (organization, token)
         }
-        return organization
     }
 
     /// Creates an organization and its first owner token.

@@ -16,10 +16,3 @@ public struct ServeOptions: Sendable, Equatable {
         self.cas = cas
     }
 }
-
-/// Runs `courier serve` until SIGTERM or SIGINT and returns the exit status.
-public enum CourierServerMain {
-    /// Starts the server, prints the readiness line, serves until a stop signal, then exits 0.
-    /// Start-up failures print one sentence to standard error and return 1.
-    public static func run(_ options: ServeOptions) async -> Int32 { 1 }
-}

@@ -1,0 +1,75 @@
+import CourierCore
+import Foundation
+
+/// The validated configuration of one `courier serve` process.
+public struct ServerConfiguration: Sendable, Equatable {
+    /// Where the HTTP server listens.
+    public var host: String
+    public var port: Int
+    /// Data directory holding the SQLite database, CAS, master key and `owner.token`.
+    public var dataDirectory: URL
+    /// Path of the SQLite database file.
+    public var databasePath: String
+    /// Directory of the filesystem CAS.
+    public var casDirectory: URL
+
+    /// Resolves the command-line options and the environment into a configuration.
+    ///
+    /// ## Defaults
+    /// - listen `127.0.0.1:8080`
+    /// - data directory `COURIER_DATA_DIR`, else `./.courier`
+    /// - database `sqlite:<data-dir>/courier.db`
+    /// - CAS `file:<data-dir>/cas`
+    ///
+    /// - Throws: `invalid_argument` naming the option and the fix.
+    public init(options: ServeOptions, environment: [String: String]) throws(CourierError) {
+        (host, port) = try Self.parseListen(options.listen)
+        let directory = options.dataDirectory ?? environment["COURIER_DATA_DIR"] ?? "./.courier"
+        guard !directory.isEmpty else { throw .invalid("--data-dir must not be empty.") }
+        dataDirectory = URL(fileURLWithPath: directory).standardizedFileURL
+        databasePath = try Self.parseDatabase(options.database, dataDirectory: dataDirectory)
+        casDirectory = try Self.parseCAS(options.cas, dataDirectory: dataDirectory)
+    }
+
+    /// Path of the file the first start writes the owner token to.
+    public var ownerTokenPath: URL { dataDirectory.appendingPathComponent("owner.token") }
+
+    static func parseListen(_ value: String) throws(CourierError) -> (String, Int) {
+        guard let colon = value.lastIndex(of: ":") else {
+            throw .invalid("--listen '\(value)' must be HOST:PORT, e.g. 127.0.0.1:8080 (port 0 picks a free port).")
+        }
+        let host = String(value[..<colon])
+        guard !host.isEmpty, let port = Int(value[value.index(after: colon)...]), (0...65535).contains(port) else {
+            throw .invalid("--listen '\(value)' must be HOST:PORT with a port from 0 to 65535, e.g. 127.0.0.1:8080.")
+        }
+        return (host, port)
+    }
+
+    static func parseDatabase(_ value: String?, dataDirectory: URL) throws(CourierError) -> String {
+        guard let value else { return dataDirectory.appendingPathComponent("courier.db").path }
+        if value.hasPrefix("sqlite:") {
+            let path = String(value.dropFirst("sqlite:".count))
+            guard !path.isEmpty else { throw .invalid("--database 'sqlite:' needs a file path, e.g. sqlite:/var/lib/courier/courier.db.") }
+            return path
+        }
+        throw .invalid("--database '\(Self.redacted(value))' is not supported; use sqlite:PATH.")
+    }
+
+    static func parseCAS(_ value: String?, dataDirectory: URL) throws(CourierError) -> URL {
+        guard let value else { return dataDirectory.appendingPathComponent("cas") }
+        if value.hasPrefix("file:") {
+            let path = String(value.dropFirst("file:".count))
+            guard !path.isEmpty else { throw .invalid("--cas 'file:' needs a directory, e.g. file:/var/lib/courier/cas.") }
+            return URL(fileURLWithPath: path).standardizedFileURL
+        }
+        throw .invalid("--cas '\(Self.redacted(value))' is not supported; use file:DIRECTORY.")
+    }
+
+    /// A URL with any user-info (passwords) removed, for messages.
+    static func redacted(_ value: String) -> String {
+        guard var components = URLComponents(string: value), components.password != nil || components.user != nil else { return value }
+        components.user = nil
+        components.password = nil
+        return components.string ?? "<redacted>"
+    }
+}

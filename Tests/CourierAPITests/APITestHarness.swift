@@ -1,0 +1,68 @@
+import CourierAPI
+import CourierCore
+import CourierCrypto
+import CourierHTTP
+import CourierLogging
+import CourierStorage
+import CourierWire
+import Foundation
+import Testing
+
+/// An in-process API over an in-memory store, with helpers to send requests as a given token.
+struct APITestHarness {
+    let router: Router
+    let access: AccessService
+    let logs = InMemoryLogHandler()
+    /// The owner token of organization `default`.
+    let ownerToken: String
+
+    init() async throws {
+        let store = InMemoryStore()
+        let environment = ServiceEnvironment(
+            now: { Date(timeIntervalSince1970: 1_800_000_000) },
+            newID: { UUID().uuidString.lowercased() },
+            hashSecret: { SHA256.hex(Data($0.utf8)) }
+        )
+        access = AccessService(store: store, environment: environment)
+        let owner = try #require(try await access.bootstrapIfEmpty())
+        ownerToken = owner.secret
+        let api = CourierAPI(
+            access: access,
+            workflows: WorkflowService(store: store, environment: environment),
+            logger: Logger(handler: logs, level: .debug)
+        )
+        router = api.makeRouter()
+    }
+
+    /// Sends a request and returns the response.
+    func send(
+        _ method: HTTPMethod,
+        _ path: String,
+        token: String?,
+        json: String? = nil,
+        query: [String: String] = [:]
+    ) async -> HTTPResponse {
+        var headers = HTTPHeaders()
+        if let token { headers.add("Authorization", "Bearer \(token)") }
+        if json != nil { headers.add("Content-Type", "application/json") }
+        return await router.respond(
+            to: HTTPRequest(method: method, path: path, query: query, headers: headers, body: Data((json ?? "").utf8))
+        )
+    }
+
+    /// Creates a token with `role` as the owner and returns its secret.
+    func token(_ name: String, role: String, extra: String = "") async throws -> String {
+        let response = await send(.post, "/v1/tokens", token: ownerToken, json: #"{"name":"\#(name)","role":"\#(role)"\#(extra)}"#)
+        #expect(response.status == 201, "creating token \(name): \(String(decoding: response.body, as: UTF8.self))")
+        return try decode(IssuedTokenDTO.self, response).secret
+    }
+
+    func decode<T: Decodable>(_ type: T.Type, _ response: HTTPResponse) throws -> T {
+        try Wire.decoder.decode(T.self, from: response.body)
+    }
+
+    /// The error body of a failed response.
+    func error(_ response: HTTPResponse) throws -> ErrorBody.Detail {
+        try decode(ErrorBody.self, response).error
+    }
+}

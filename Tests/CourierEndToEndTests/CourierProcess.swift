@@ -1,0 +1,148 @@
+import Foundation
+import Synchronization
+import Testing
+
+/// The `courier` binary under test: `COURIER_BIN`, else `courier` beside the test bundle.
+enum CourierBinary {
+    static var url: URL {
+        if let path = ProcessInfo.processInfo.environment["COURIER_BIN"] { return URL(fileURLWithPath: path) }
+        return URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("courier")
+    }
+}
+
+/// What a finished command printed and returned.
+struct CommandResult: Sendable {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+}
+
+/// A scratch directory removed when the test is done with it.
+final class TemporaryDirectory: Sendable {
+    let url: URL
+
+    init() throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("courier-e2e-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(at: url) }
+}
+
+/// Runs `courier` with `arguments` to completion without blocking Swift's cooperative threads.
+func runCourier(_ arguments: [String], environment: [String: String], stdin: String? = nil) async throws -> CommandResult {
+    let process = Process()
+    process.executableURL = CourierBinary.url
+    process.arguments = arguments
+    process.environment = environment
+    let out = Pipe()
+    let err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    return await withCheckedContinuation { continuation in
+        DispatchQueue.global().async {
+            let stdout = out.fileHandleForReading.readDataToEndOfFile()
+            let stderr = err.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            continuation.resume(
+                returning: CommandResult(
+                    status: process.terminationStatus,
+                    stdout: String(decoding: stdout, as: UTF8.self),
+                    stderr: String(decoding: stderr, as: UTF8.self)
+                )
+            )
+        }
+    }
+}
+
+/// A `courier serve` process on a free loopback port and a temporary data directory.
+final class ServerProcess: Sendable {
+    let process: Process
+    let dataDirectory: TemporaryDirectory
+    let home: TemporaryDirectory
+    /// `http://127.0.0.1:PORT`, from the readiness line.
+    let url: String
+    private let stdout: Mutex<Data>
+    private let stderr: Mutex<Data>
+
+    /// Starts the server and waits (up to 30 s) for its readiness line.
+    init(listen: String = "127.0.0.1:0", extraArguments: [String] = [], dataDirectory: TemporaryDirectory? = nil) async throws {
+        self.dataDirectory = try dataDirectory ?? TemporaryDirectory()
+        home = try TemporaryDirectory()
+        let stdoutBuffer = Mutex(Data())
+        let stderrBuffer = Mutex(Data())
+        stdout = stdoutBuffer
+        stderr = stderrBuffer
+        process = Process()
+        process.executableURL = CourierBinary.url
+        process.arguments = ["serve", "--listen", listen, "--data-dir", self.dataDirectory.url.path] + extraArguments
+        process.environment = ["HOME": home.url.path, "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        out.fileHandleForReading.readabilityHandler = { handle in
+            let chunk = handle.availableData
+            stdoutBuffer.withLock { $0.append(chunk) }
+        }
+        err.fileHandleForReading.readabilityHandler = { handle in
+            let chunk = handle.availableData
+            stderrBuffer.withLock { $0.append(chunk) }
+        }
+        try process.run()
+        let prefix = "courier listening on "
+        let line = try await Self.poll(timeout: .seconds(30), what: "the readiness line") {
+            String(decoding: stdoutBuffer.withLock { $0 }, as: UTF8.self)
+                .split(separator: "\n").first { $0.hasPrefix(prefix) }
+                .map { String($0.dropFirst(prefix.count)) }
+        }
+        url = line
+    }
+
+    deinit {
+        if process.isRunning { process.terminate() }
+    }
+
+    /// Everything the server wrote to standard error so far.
+    var standardError: String { String(decoding: stderr.withLock { $0 }, as: UTF8.self) }
+
+    /// Everything the server wrote to standard output so far.
+    var standardOutput: String { String(decoding: stdout.withLock { $0 }, as: UTF8.self) }
+
+    /// The owner token the first start wrote to the data directory.
+    func ownerToken() throws -> String {
+        try String(contentsOf: dataDirectory.url.appendingPathComponent("owner.token"), encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Runs a CLI command against this server, as `token` when given.
+    func courier(_ arguments: String..., token: String? = nil) async throws -> CommandResult {
+        var environment = ["HOME": home.url.path, "COURIER_SERVER": url, "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin"]
+        if let token { environment["COURIER_TOKEN"] = token }
+        return try await runCourier(arguments, environment: environment)
+    }
+
+    /// Sends a signal and waits (up to 30 s) for the process to exit; returns its exit status.
+    func stop(signal: Int32 = SIGTERM) async throws -> Int32 {
+        kill(process.processIdentifier, signal)
+        _ = try await Self.poll(timeout: .seconds(30), what: "the server to exit") { self.process.isRunning ? nil : true }
+        return process.terminationStatus
+    }
+
+    /// Calls `check` every 20 ms until it returns a value or `timeout` passes.
+    static func poll<T>(timeout: Duration, what: String, _ check: () throws -> T?) async throws -> T {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if let value = try check() { return value }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        throw PollTimeout(what: what)
+    }
+}
+
+struct PollTimeout: Error, CustomStringConvertible {
+    var what: String
+    var description: String { "Timed out waiting for \(what)." }
+}
