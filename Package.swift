@@ -25,6 +25,16 @@ let package = Package(
         .target(name: "CourierStorage", dependencies: ["CourierCore"]),
         /// SQLite implementation of the SQL layer.
         .target(name: "CourierSQLite", dependencies: ["CourierCore", "CourierStorage", "CSQLite"]),
+        /// The integration extension point: protocol, descriptors, input schemas and their validation.
+        .target(name: "CourierIntegrationKit", dependencies: ["CourierCore"]),
+        // One target per integration; each depends only on the kit and the domain.
+        .target(name: "CourierDependencyTrack", dependencies: ["CourierCore", "CourierIntegrationKit"]),
+        .target(name: "CourierDiscord", dependencies: ["CourierCore", "CourierIntegrationKit"]),
+        .target(name: "CourierGUAC", dependencies: ["CourierCore", "CourierIntegrationKit"]),
+        .target(name: "CourierOCIRegistry", dependencies: ["CourierCore", "CourierIntegrationKit"]),
+        .target(name: "CourierSlack", dependencies: ["CourierCore", "CourierIntegrationKit"]),
+        .target(name: "CourierSMTP", dependencies: ["CourierCore", "CourierIntegrationKit"]),
+        .target(name: "CourierWebhook", dependencies: ["CourierCore", "CourierIntegrationKit"]),
         /// HTTP/1.1 transport on libmicrohttpd: server, router, requests and responses.
         .target(name: "CourierHTTP", dependencies: ["CMicroHTTPD", "CourierLogging"]),
         /// API handlers: decode, call a use case, encode; authentication and error mapping.
@@ -53,6 +63,13 @@ let package = Package(
         .testTarget(
             name: "CourierStorageTests",
             dependencies: ["CourierCore", "CourierStorage", "CourierSQLite", "CourierTestSupport"]
+        ),
+        .testTarget(
+            name: "CourierIntegrationTests",
+            dependencies: [
+                "CourierCore", "CourierIntegrationKit", "CourierDependencyTrack", "CourierDiscord", "CourierGUAC",
+                "CourierOCIRegistry", "CourierSlack", "CourierSMTP", "CourierWebhook",
+            ]
         ),
         .testTarget(name: "CourierHTTPTests", dependencies: ["CourierHTTP", "CourierLogging"]),
         .testTarget(
