@@ -71,6 +71,7 @@ let package = Package(
                 "CourierOCIRegistry", "CourierSlack", "CourierSMTP", "CourierWebhook",
             ]
         ),
+        .testTarget(name: "CourierCryptoTests", dependencies: ["CourierCrypto"]),
         .testTarget(name: "CourierHTTPTests", dependencies: ["CourierHTTP", "CourierLogging"]),
         .testTarget(
             name: "CourierAPITests",

@@ -1,0 +1,59 @@
+import CourierCrypto
+import Foundation
+import Testing
+
+@Suite struct CryptoTests {
+    @Test func sha256KnownVectors() {
+        #expect(SHA256.hex(Data()) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(SHA256.hex(Data("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+    }
+
+    @Test func sha256IncrementalEqualsOneShot() {
+        var hasher = SHA256.Hasher()
+        hasher.update(Data("a".utf8))
+        hasher.update(Data("bc".utf8))
+        #expect(hasher.finalize().hexString == SHA256.hex(Data("abc".utf8)))
+    }
+
+    /// RFC 4231, test case 2.
+    @Test func hmacSHA256KnownVector() {
+        let mac = HMACSHA256.authenticationCode(for: Data("what do ya want for nothing?".utf8), key: Array("Jefe".utf8))
+        #expect(mac.hexString == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
+    }
+
+    /// McGrew–Viega GCM specification, test case 14 (AES-256, zero key, IV and plaintext).
+    @Test func aesGCMKnownVector() throws {
+        let sealed = try AESGCM.seal([UInt8](repeating: 0, count: 16), key: [UInt8](repeating: 0, count: 32), nonce: [UInt8](repeating: 0, count: 12))
+        #expect(sealed.ciphertext.hexString == "cea7403d4d606b6e074ec5d3baf39d18")
+        #expect(sealed.tag.hexString == "d0d1c8a799996bf0265b98b5d48ab919")
+    }
+
+    @Test func aesGCMRoundTripAndTamperDetection() throws {
+        let key = SecureRandom.bytes(32)
+        let nonce = SecureRandom.bytes(12)
+        let message = Array("api key: s3cr3t".utf8)
+        let sealed = try AESGCM.seal(message, key: key, nonce: nonce, associatedData: Array("row-1".utf8))
+        #expect(try AESGCM.open(sealed.ciphertext, tag: sealed.tag, key: key, nonce: nonce, associatedData: Array("row-1".utf8)) == message)
+
+        var altered = sealed.ciphertext
+        altered[0] ^= 1
+        #expect(throws: AESGCM.Failure.authenticationFailed) {
+            try AESGCM.open(altered, tag: sealed.tag, key: key, nonce: nonce, associatedData: Array("row-1".utf8))
+        }
+        #expect(throws: AESGCM.Failure.authenticationFailed) {
+            try AESGCM.open(sealed.ciphertext, tag: sealed.tag, key: key, nonce: nonce, associatedData: Array("row-2".utf8))
+        }
+        #expect(throws: AESGCM.Failure.authenticationFailed) {
+            try AESGCM.open(sealed.ciphertext, tag: sealed.tag, key: SecureRandom.bytes(32), nonce: nonce, associatedData: Array("row-1".utf8))
+        }
+        #expect(throws: AESGCM.Failure.invalidParameters) { try AESGCM.seal(message, key: [1, 2], nonce: nonce) }
+    }
+
+    @Test func emptyPlaintextRoundTrips() throws {
+        let key = SecureRandom.bytes(32)
+        let nonce = SecureRandom.bytes(12)
+        let sealed = try AESGCM.seal([], key: key, nonce: nonce)
+        #expect(sealed.ciphertext.isEmpty)
+        #expect(try AESGCM.open([], tag: sealed.tag, key: key, nonce: nonce).isEmpty)
+    }
+}
