@@ -15,7 +15,7 @@ public struct APIClient: Sendable {
         self.transport = transport
     }
 
-    /// `GET path` decoded as `Response`.
+    /// `GET path` decoded as `Response`; `path` is percent-encoded (see ``path(_:)``).
     public func get<Response: Decodable>(_ path: String, query: [URLQueryItem] = [], as type: Response.Type = Response.self)
         async throws(CLIError) -> Response
     {
@@ -40,7 +40,7 @@ public struct APIClient: Sendable {
         _ = try await send("DELETE", path, query: [], body: nil)
     }
 
-    /// `/v1/tokens/a%2Fb`: joins path segments, percent-encoding each.
+    /// `/v1/tokens/a%2Fb`: joins path segments, percent-encoding each; the result is a percent-encoded path.
     public static func path(_ segments: String...) -> String {
         var allowed = CharacterSet.urlPathAllowed
         allowed.remove("/")
@@ -50,8 +50,8 @@ public struct APIClient: Sendable {
     /// Sends a request and returns the body of a 2xx response.
     private func send(_ method: String, _ path: String, query: [URLQueryItem], body: Data?) async throws(CLIError) -> Data {
         var components = URLComponents(url: server, resolvingAgainstBaseURL: false)
-        let basePath = components?.path.hasSuffix("/") == true ? String(components?.path.dropLast() ?? "") : components?.path ?? ""
-        components?.path = basePath + path
+        let basePath = components?.percentEncodedPath ?? ""
+        components?.percentEncodedPath = (basePath.hasSuffix("/") ? String(basePath.dropLast()) : basePath) + path
         components?.queryItems = query.isEmpty ? nil : query
         guard let url = components?.url else {
             throw CLIError("Could not build a URL from the server address \(server.absoluteString) and the path \(path).")
