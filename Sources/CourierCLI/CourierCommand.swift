@@ -1,4 +1,18 @@
 /// The `courier` command line.
+///
+/// The command tree is static: ``Root`` lists the groups, each group (a ``CommandGroup``) lists its
+/// commands (each a ``Command``). To add a group, say `courier delivery …`:
+///
+/// 1. Create `Commands/DeliveryCommands.swift` with `extension CourierCommand { struct DeliveryCommands: CommandGroup }`
+///    whose configuration names the group and lists its subcommands (groups nest: `integration available list`).
+/// 2. In `extension CourierCommand.DeliveryCommands`, add one `struct List: Command, Equatable` per command: its
+///    ``CommandConfiguration`` declares the options table (``OptionSpec/value(_:short:valueName:help:required:repeatable:allowedValues:)``,
+///    ``OptionSpec/choice(_:short:of:help:required:)``, ``OptionSpec/flag(_:short:help:)``) and positionals;
+///    `init(arguments:)` reads typed values and throws ``UsageError`` for combinations the table cannot express;
+///    `run(in:)` calls the API through ``Invocation/client(requiringToken:)`` and prints a ``Table`` or JSON.
+/// 3. Add the group's endpoints to that file as an `extension APIClient`, and the group to ``Root``.
+///
+/// Parsing, `--help`, usage errors (exit 2), runtime errors (exit 1) and global options come for free.
 public enum CourierCommand {
     /// The version `courier --version` prints.
     public static let version = "0.1.0"

@@ -61,7 +61,8 @@ struct APIClientTests {
         harness.transport.respond("GET", "/v1/tokens", with: .failure(.timedOut(seconds: 30)))
         let result = await harness.runAuthenticated(["token", "list"])
         #expect(result.status == 1)
-        #expect(result.standardError == "Error: The Courier server at http://127.0.0.1:8080 did not answer within 30 seconds; check that it is healthy.\n")
+        #expect(result.standardError
+            == "Error: The Courier server at http://127.0.0.1:8080 did not answer within 30 seconds; check that it is healthy.\n")
     }
 
     @Test func neverPrintsTheToken() async {

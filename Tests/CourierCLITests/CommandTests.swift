@@ -64,7 +64,8 @@ struct CommandTests {
         let xdg = harness.home.appendingPathComponent("xdg")
         let result = await harness.run(["login", "--token", "t"], environment: ["XDG_CONFIG_HOME": xdg.path])
         #expect(result.status == 0)
-        #expect(try ConfigFile.load(from: xdg.appendingPathComponent("courier/config.json")) == ConfigFile(server: Settings.defaultServer, token: "t"))
+        let saved = try ConfigFile.load(from: xdg.appendingPathComponent("courier/config.json"))
+        #expect(saved == ConfigFile(server: Settings.defaultServer, token: "t"))
     }
 
     @Test func loginWithARejectedTokenWritesNothing() async {
@@ -120,7 +121,9 @@ struct CommandTests {
         let harness = Harness()
         let issued = IssuedTokenDTO(token: robotToken, secret: "courier_robot")
         harness.transport.respond("POST", "/v1/tokens", status: 201, json: issued)
-        let result = await harness.runAuthenticated(["token", "create", "--name", "ci", "--role", "robot", "--project", "shop", "--workflow", "build"])
+        let result = await harness.runAuthenticated(
+            ["token", "create", "--name", "ci", "--role", "robot", "--project", "shop", "--workflow", "build"]
+        )
         #expect(result.status == 0)
         #expect(result.standardOutput == """
             ┌──────┬───────┬────────────┬───────────────┐
@@ -169,7 +172,7 @@ struct CommandTests {
         let result = await harness.runAuthenticated(["token", "list"])
         #expect(result.standardOutput == "There are no tokens yet; create one with 'courier token create --name NAME --role ROLE'.\n")
         let json = await harness.runAuthenticated(["token", "list", "-o", "json"])
-        #expect(json.standardOutput == "[\n\n]\n" || json.standardOutput == "[]\n")
+        #expect(json.standardOutput == "[\n\n]\n")
     }
 
     @Test func tokenRevokeDeletesByName() async throws {

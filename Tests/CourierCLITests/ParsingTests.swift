@@ -67,6 +67,19 @@ struct ParsingTests {
         #expect(throws: UsageError("Invalid value 'many' for '--limit <limit>'; expected an integer.")) { try invalid.integer("limit") }
     }
 
+    @Test func parsesEveryCommandOfThisIssue() throws {
+        #expect(try command(["token", "revoke", "--name", "ci"]).0 as? CourierCommand.TokenCommands.Revoke == .init(name: "ci"))
+        #expect(try command(["token", "create", "--name", "a", "--role", "admin"]).0 as? CourierCommand.TokenCommands.Create
+            == .init(name: "a", role: .admin))
+        #expect(try command(["workflow", "delete", "--project", "shop", "--name", "build"]).0 as? CourierCommand.WorkflowCommands.Delete
+            == .init(name: "build", project: "shop"))
+        #expect(try command(["workflow", "create", "--name", "build", "--project", "shop", "--team", "t"]).0
+            as? CourierCommand.WorkflowCommands.Create == .init(request: CreateWorkflowRequest(name: "build", project: "shop", team: "t")))
+        #expect(try command(["workflow", "list"]).0 as? CourierCommand.WorkflowCommands.List == .init(project: nil))
+        #expect(try command(["token", "ls"]).0 is CourierCommand.TokenCommands.List)
+        #expect(try command(["login", "--server", "http://s:1", "--token", "t"]).0 is CourierCommand.Login)
+    }
+
     @Test func parsesServeOptions() throws {
         let (parsed, _) = try command(["serve", "--listen", "0.0.0.0:0", "--data-dir", "/d", "--database", "sqlite:/x.db", "--cas", "file:/c"])
         #expect(parsed as? CourierCommand.Serve == .init(listen: "0.0.0.0:0", dataDirectory: "/d", database: "sqlite:/x.db", cas: "file:/c"))
@@ -85,6 +98,8 @@ struct ParsingTests {
             "Usage: courier token revoke --name <name>", "courier token revoke"
         ),
         (["token", "list", "--bogus-option"], "Unknown option '--bogus-option'.", "Usage: courier token list", "courier token list"),
+        (["--sever", "x", "token", "list"], "Unknown option '--sever'; did you mean '--server'?", "Usage: courier <command>", "courier"),
+        (["org", "--name", "x"], "Unknown option '--name'.", "Usage: courier org <command>", "courier org"),
         (["token", "revoke", "--name"], "Missing value for '--name <name>'.", "Usage: courier token revoke --name <name>", "courier token revoke"),
         (
             ["token", "revoke", "--name", "--token", "t"], "Missing value for '--name <name>'.",

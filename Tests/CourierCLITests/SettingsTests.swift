@@ -73,7 +73,8 @@ struct SettingsTests {
     @Test func rejectsAServerThatIsNotAnHTTPURL() async {
         let result = await Harness().run(["workflow", "list", "--server", "ftp://x", "--token", "t"])
         #expect(result.status == 1)
-        #expect(result.standardError == "Error: The server address 'ftp://x' is not an http or https URL; use for example --server http://127.0.0.1:8080.\n")
+        #expect(result.standardError
+            == "Error: The server address 'ftp://x' is not an http or https URL; use for example --server http://127.0.0.1:8080.\n")
     }
 
     @Test func usesTheEnvironmentWhenRunning() async {

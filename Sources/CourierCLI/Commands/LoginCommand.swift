@@ -13,8 +13,6 @@ extension CourierCommand {
             usage: "--server <url> --token <token>"
         )
 
-        init() {}
-
         init(arguments: ParsedArguments) throws(UsageError) {}
 
         func run(in invocation: Invocation) async throws {

@@ -78,8 +78,6 @@ extension CourierCommand.TokenCommands {
     struct List: Command, Equatable {
         static let configuration = CommandConfiguration(name: "list", aliases: ["ls"], abstract: "List the API tokens of your organization.")
 
-        init() {}
-
         init(arguments: ParsedArguments) throws(UsageError) {}
 
         func run(in invocation: Invocation) async throws {
