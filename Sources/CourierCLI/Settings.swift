@@ -48,7 +48,8 @@ public struct ConfigFile: Codable, Sendable, Equatable {
             throw CLIError("Could not encode the config file.")
         }
         let temporary = directory.appendingPathComponent(".config.json.\(getpid()).tmp")
-        let descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        unlink(temporary.path)
+        let descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
         guard descriptor >= 0 else {
             throw CLIError("Could not write the config file \(url.path); check the permissions of \(directory.path).")
         }
