@@ -77,7 +77,7 @@ let package = Package(
             name: "CourierAPITests",
             dependencies: ["CourierCore", "CourierAPI", "CourierHTTP", "CourierStorage", "CourierCrypto", "CourierServer", "CourierTestSupport"]
         ),
-        .testTarget(name: "CourierCLITests", dependencies: ["CourierCLI", "CourierCore", "CourierWire"]),
+        .testTarget(name: "CourierCLITests", dependencies: ["CourierCLI", "CourierCore", "CourierWire", "CourierServer"]),
         .testTarget(name: "CourierEndToEndTests", dependencies: ["CourierCore", "CourierWire", "CourierTestSupport"]),
     ]
 )
