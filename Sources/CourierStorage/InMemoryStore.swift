@@ -7,7 +7,9 @@ import Synchronization
 /// Like the SQL stores it keeps dates to the millisecond, reports the same `already_exists`
 /// errors, checks references (an `internal` error, as a foreign-key violation would be), orders
 /// text byte-wise and rejects writes in read transactions. Reads see a snapshot; writes run one at
-/// a time on a copy of the state that replaces it only when the body returns.
+/// a time on a copy of the state that replaces it only when the body returns. Bodies run on the
+/// caller's thread under a lock, which is fine for tests and small deployments because they are
+/// short and never wait for I/O.
 public final class InMemoryStore: Store {
     private let state = Mutex(InMemoryState())
 

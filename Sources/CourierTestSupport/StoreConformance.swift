@@ -8,13 +8,14 @@ import Testing
 /// Each case is one independent check; run it on a fresh, empty store. Expectations are made
 /// outside transaction bodies, which run on the store's own threads, away from the test's task.
 ///
-///
 /// ```swift
 /// @Test(arguments: StoreKind.allCases, StoreConformance.allCases)
 /// func conforms(kind: StoreKind, check: StoreConformance) async throws {
 ///     try await check.run(on: kind.makeStore())
 /// }
 /// ```
+///
+/// Each case name states the behaviour it checks.
 public enum StoreConformance: String, CaseIterable, Sendable, CustomStringConvertible {
     case organizations
     case organizationNameIsUnique

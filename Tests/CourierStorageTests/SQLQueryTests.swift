@@ -33,7 +33,10 @@ import Testing
         var query: SQLQuery = "SELECT * FROM workflows WHERE organization_id = \("org-1")"
         query += " AND project = \("web")"
         let nested: SQLQuery = "SELECT COUNT(*) FROM (\(query)) WHERE name <> \("x")"
-        #expect(nested.sql(for: .postgresql) == "SELECT COUNT(*) FROM (SELECT * FROM workflows WHERE organization_id = $1 AND project = $2) WHERE name <> $3")
+        #expect(
+            nested.sql(for: .postgresql)
+                == "SELECT COUNT(*) FROM (SELECT * FROM workflows WHERE organization_id = $1 AND project = $2) WHERE name <> $3"
+        )
         #expect(nested.binds == [.text("org-1"), .text("web"), .text("x")])
     }
 

@@ -82,7 +82,7 @@ import Testing
 
     @Test func refusesADatabaseFromANewerSchema() async throws {
         let database = try await SQLiteDatabase(path: path)
-        try await database.write { connection in
+        _ = try await database.write { connection in
             try connection.execute("INSERT INTO schema_migrations (version, name, applied_at) VALUES (\(99), \("future"), \(0))")
         }
         let error = await #expect(throws: CourierError.self) { try await SQLiteDatabase(path: path) }
