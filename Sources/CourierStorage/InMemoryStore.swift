@@ -1,0 +1,222 @@
+import CourierCore
+import struct Foundation.Date
+import Synchronization
+
+/// A `Store` kept in memory, with the same semantics as `SQLStore`.
+///
+/// Like the SQL stores it keeps dates to the millisecond, reports the same `already_exists`
+/// errors, checks references (an `internal` error, as a foreign-key violation would be), orders
+/// text byte-wise and rejects writes in read transactions. Reads see a snapshot; writes run one at
+/// a time on a copy of the state that replaces it only when the body returns. Bodies run on the
+/// caller's thread under a lock, which is fine for tests and small deployments because they are
+/// short and never wait for I/O.
+public final class InMemoryStore: Store {
+    private let state = Mutex(InMemoryState())
+
+    /// An empty store.
+    public init() {}
+
+    public func read<T: Sendable>(_ body: @escaping @Sendable (any StoreTransaction) throws -> T) async throws -> T {
+        let snapshot = state.withLock { $0 }
+        return try body(InMemoryTransaction(state: snapshot, isWritable: false))
+    }
+
+    public func write<T: Sendable>(_ body: @escaping @Sendable (any StoreTransaction) throws -> T) async throws -> T {
+        try state.withLock { state in
+            let transaction = InMemoryTransaction(state: state, isWritable: true)
+            let result = try body(transaction)
+            state = transaction.state
+            return result
+        }
+    }
+}
+
+/// Why an `InMemoryStore` operation failed where a SQL database would report an internal error.
+struct InMemoryStoreError: Error, Sendable, CustomStringConvertible {
+    var description: String
+}
+
+/// The rows of an `InMemoryStore`, in insertion order.
+struct InMemoryState: Sendable {
+    struct WorkflowRow: Sendable {
+        var workflow: Workflow
+        var deletedAt: Date?
+    }
+
+    var organizations: [Organization] = []
+    var tokens: [APIToken] = []
+    var projects: [Project] = []
+    var workflows: [WorkflowRow] = []
+}
+
+/// The repository operations of `InMemoryStore` on a private copy of its state.
+final class InMemoryTransaction: StoreTransaction {
+    private(set) var state: InMemoryState
+    private let isWritable: Bool
+
+    init(state: InMemoryState, isWritable: Bool) {
+        self.state = state
+        self.isWritable = isWritable
+    }
+
+    // MARK: Organizations
+
+    func insertOrganization(_ organization: Organization) throws {
+        try requireWritable()
+        if state.organizations.contains(where: { $0.id == organization.id }) { throw StoreConflict.organizationID(organization.id) }
+        if state.organizations.contains(where: { $0.name == organization.name }) {
+            throw StoreConflict.organizationName(organization.name)
+        }
+        var stored = organization
+        stored.createdAt = organization.createdAt.roundedToMilliseconds
+        state.organizations.append(stored)
+    }
+
+    func organization(id: String) throws -> Organization? {
+        state.organizations.first { $0.id == id }
+    }
+
+    func organization(named name: String) throws -> Organization? {
+        state.organizations.first { $0.name == name }
+    }
+
+    func organizationCount() throws -> Int {
+        state.organizations.count
+    }
+
+    // MARK: Tokens
+
+    func insertToken(_ token: APIToken) throws {
+        try requireWritable()
+        try requireOrganization(token.organizationID)
+        if state.tokens.contains(where: { $0.id == token.id }) { throw StoreConflict.tokenID(token.id) }
+        if state.tokens.contains(where: { $0.secretHash == token.secretHash }) { throw StoreConflict.tokenSecret }
+        let isActive = token.revokedAt == nil
+        if isActive && state.tokens.contains(where: { $0.organizationID == token.organizationID && $0.name == token.name && $0.revokedAt == nil }) {
+            throw StoreConflict.tokenName(token.name)
+        }
+        var stored = token
+        stored.createdAt = token.createdAt.roundedToMilliseconds
+        stored.revokedAt = token.revokedAt?.roundedToMilliseconds
+        state.tokens.append(stored)
+    }
+
+    func token(secretHash: String) throws -> APIToken? {
+        state.tokens.first { $0.secretHash == secretHash }
+    }
+
+    func token(organizationID: String, name: String) throws -> APIToken? {
+        state.tokens.first { $0.organizationID == organizationID && $0.name == name && $0.revokedAt == nil }
+    }
+
+    func tokens(organizationID: String) throws -> [APIToken] {
+        state.tokens
+            .filter { $0.organizationID == organizationID && $0.revokedAt == nil }
+            .sorted { ($0.createdAt, ByteOrdered($0.id)) < ($1.createdAt, ByteOrdered($1.id)) }
+    }
+
+    func revokeToken(id: String, at date: Date) throws {
+        try requireWritable()
+        guard let index = state.tokens.firstIndex(where: { $0.id == id && $0.revokedAt == nil }) else { return }
+        state.tokens[index].revokedAt = date.roundedToMilliseconds
+    }
+
+    // MARK: Projects
+
+    func insertProject(_ project: Project) throws {
+        try requireWritable()
+        try requireOrganization(project.organizationID)
+        if state.projects.contains(where: { $0.id == project.id }) { throw StoreConflict.projectID(project.id) }
+        if state.projects.contains(where: { $0.organizationID == project.organizationID && $0.name == project.name }) {
+            throw StoreConflict.projectName(project.name)
+        }
+        var stored = project
+        stored.createdAt = project.createdAt.roundedToMilliseconds
+        state.projects.append(stored)
+    }
+
+    func project(organizationID: String, name: String) throws -> Project? {
+        state.projects.first { $0.organizationID == organizationID && $0.name == name }
+    }
+
+    // MARK: Workflows
+
+    func insertWorkflow(_ workflow: Workflow) throws {
+        try requireWritable()
+        guard state.projects.contains(where: { $0.id == workflow.projectID && $0.organizationID == workflow.organizationID }) else {
+            throw CourierError.internal(InMemoryStoreError(description: "Workflow '\(workflow.id)' refers to a missing project."))
+        }
+        if state.workflows.contains(where: { $0.workflow.id == workflow.id }) { throw StoreConflict.workflowID(workflow.id) }
+        let isDuplicate = state.workflows.contains { row in
+            row.deletedAt == nil && row.workflow.organizationID == workflow.organizationID
+                && row.workflow.projectID == workflow.projectID && row.workflow.name == workflow.name
+        }
+        if isDuplicate { throw StoreConflict.workflowName(workflow.name, project: workflow.projectName) }
+        var stored = workflow
+        stored.createdAt = workflow.createdAt.roundedToMilliseconds
+        state.workflows.append(InMemoryState.WorkflowRow(workflow: stored, deletedAt: nil))
+    }
+
+    func workflow(organizationID: String, project: String, name: String) throws -> Workflow? {
+        activeWorkflows(organizationID: organizationID).first { $0.projectName == project && $0.name == name }
+    }
+
+    func workflow(organizationID: String, id: String) throws -> Workflow? {
+        activeWorkflows(organizationID: organizationID).first { $0.id == id }
+    }
+
+    func workflows(organizationID: String, project: String?) throws -> [Workflow] {
+        activeWorkflows(organizationID: organizationID)
+            .filter { project == nil || $0.projectName == project }
+            .sorted { (ByteOrdered($0.projectName), ByteOrdered($0.name)) < (ByteOrdered($1.projectName), ByteOrdered($1.name)) }
+    }
+
+    func deleteWorkflow(id: String, at date: Date) throws {
+        try requireWritable()
+        guard let index = state.workflows.firstIndex(where: { $0.workflow.id == id && $0.deletedAt == nil }) else { return }
+        state.workflows[index].deletedAt = date.roundedToMilliseconds
+    }
+
+    // MARK: Helpers
+
+    /// Active workflows of the organization, with the project's current name, as the SQL join reads them.
+    private func activeWorkflows(organizationID: String) -> [Workflow] {
+        state.workflows.compactMap { row in
+            guard row.deletedAt == nil, row.workflow.organizationID == organizationID,
+                let project = state.projects.first(where: { $0.id == row.workflow.projectID })
+            else { return nil }
+            var workflow = row.workflow
+            workflow.projectName = project.name
+            return workflow
+        }
+    }
+
+    private func requireWritable() throws {
+        guard isWritable else {
+            throw CourierError.internal(InMemoryStoreError(description: "A read transaction cannot write."))
+        }
+    }
+
+    private func requireOrganization(_ id: String) throws {
+        guard state.organizations.contains(where: { $0.id == id }) else {
+            throw CourierError.internal(InMemoryStoreError(description: "Organization '\(id)' does not exist."))
+        }
+    }
+}
+
+/// A string compared by its UTF-8 bytes, as SQLite's `BINARY` collation compares text.
+struct ByteOrdered: Comparable {
+    let string: String
+
+    init(_ string: String) {
+        self.string = string
+    }
+
+    static func < (lhs: ByteOrdered, rhs: ByteOrdered) -> Bool {
+        lhs.string.utf8.lexicographicallyPrecedes(rhs.string.utf8)
+    }
+
+    static func == (lhs: ByteOrdered, rhs: ByteOrdered) -> Bool {
+        lhs.string.utf8.elementsEqual(rhs.string.utf8)
+    }
+}

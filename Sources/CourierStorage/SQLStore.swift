@@ -1,0 +1,228 @@
+import CourierCore
+import struct Foundation.Date
+
+/// A `Store` on any `SQLDatabase`, written once for every SQL dialect.
+///
+/// Every value reaches the database as a bind. Unique-constraint violations become `CourierError`
+/// with code `already_exists` and a sentence naming the object; every other database failure
+/// becomes `CourierError.internal`, whose message hides the SQL. Errors thrown by the
+/// transaction's body pass through unchanged and roll the transaction back.
+public struct SQLStore: Store {
+    /// The database the store reads and writes.
+    public let database: any SQLDatabase
+
+    /// A store on `database`, whose schema must already be migrated (`Migrator`, `CourierSchema`).
+    public init(database: any SQLDatabase) {
+        self.database = database
+    }
+
+    public func read<T: Sendable>(_ body: @escaping @Sendable (any StoreTransaction) throws -> T) async throws -> T {
+        try await Self.mappingErrors {
+            try await database.read { connection in try body(SQLStoreTransaction(connection: connection)) }
+        }
+    }
+
+    public func write<T: Sendable>(_ body: @escaping @Sendable (any StoreTransaction) throws -> T) async throws -> T {
+        try await Self.mappingErrors {
+            try await database.write { connection in try body(SQLStoreTransaction(connection: connection)) }
+        }
+    }
+
+    private static func mappingErrors<T>(_ operation: () async throws -> T) async throws -> T {
+        do {
+            return try await operation()
+        } catch let error as SQLError {
+            throw CourierError.internal(error)
+        }
+    }
+}
+
+/// The repository operations of `SQLStore` on one connection.
+struct SQLStoreTransaction: StoreTransaction {
+    let connection: any SQLConnection
+
+    // MARK: Organizations
+
+    func insertOrganization(_ organization: Organization) throws {
+        try inserting(
+            "INSERT INTO organizations (id, name, created_at) VALUES (\(organization.id), \(organization.name), \(organization.createdAt))",
+            onDuplicateName: StoreConflict.organizationName(organization.name),
+            onDuplicateID: StoreConflict.organizationID(organization.id)
+        )
+    }
+
+    func organization(id: String) throws -> Organization? {
+        try connection.query(Self.selectOrganizations + " WHERE id = \(id)").first.map(Self.organization(from:))
+    }
+
+    func organization(named name: String) throws -> Organization? {
+        try connection.query(Self.selectOrganizations + " WHERE name = \(name)").first.map(Self.organization(from:))
+    }
+
+    func organizationCount() throws -> Int {
+        let rows = try connection.query("SELECT COUNT(*) AS count FROM organizations")
+        return try rows.first?.int("count") ?? 0
+    }
+
+    // MARK: Tokens
+
+    func insertToken(_ token: APIToken) throws {
+        let query: SQLQuery = """
+            INSERT INTO tokens (id, organization_id, name, role, scope_project, scope_workflow, secret_hash, created_at, revoked_at)
+            VALUES (\(token.id), \(token.organizationID), \(token.name), \(token.role.rawValue), \(token.scope?.project), \
+            \(token.scope?.workflow), \(token.secretHash), \(token.createdAt), \(token.revokedAt))
+            """
+        do {
+            try connection.execute(query)
+        } catch let error as SQLError where error.kind == .uniqueViolation && error.message.contains("secret_hash") {
+            throw StoreConflict.tokenSecret
+        } catch let error as SQLError where error.kind == .uniqueViolation && error.message.contains("name") {
+            throw StoreConflict.tokenName(token.name)
+        } catch let error as SQLError where error.kind == .uniqueViolation {
+            throw StoreConflict.tokenID(token.id)
+        }
+    }
+
+    func token(secretHash: String) throws -> APIToken? {
+        try connection.query(Self.selectTokens + " WHERE secret_hash = \(secretHash)").first.map(Self.token(from:))
+    }
+
+    func token(organizationID: String, name: String) throws -> APIToken? {
+        let query = Self.selectTokens + " WHERE organization_id = \(organizationID) AND name = \(name) AND revoked_at IS NULL"
+        return try connection.query(query).first.map(Self.token(from:))
+    }
+
+    func tokens(organizationID: String) throws -> [APIToken] {
+        let query = Self.selectTokens + " WHERE organization_id = \(organizationID) AND revoked_at IS NULL ORDER BY created_at, id"
+        return try connection.query(query).map(Self.token(from:))
+    }
+
+    func revokeToken(id: String, at date: Date) throws {
+        try connection.execute("UPDATE tokens SET revoked_at = \(date) WHERE id = \(id) AND revoked_at IS NULL")
+    }
+
+    // MARK: Projects
+
+    func insertProject(_ project: Project) throws {
+        try inserting(
+            """
+            INSERT INTO projects (id, organization_id, name, created_at)
+            VALUES (\(project.id), \(project.organizationID), \(project.name), \(project.createdAt))
+            """,
+            onDuplicateName: StoreConflict.projectName(project.name),
+            onDuplicateID: StoreConflict.projectID(project.id)
+        )
+    }
+
+    func project(organizationID: String, name: String) throws -> Project? {
+        let query: SQLQuery = """
+            SELECT id, organization_id, name, created_at FROM projects WHERE organization_id = \(organizationID) AND name = \(name)
+            """
+        return try connection.query(query).first.map { row in
+            Project(
+                id: try row.string("id"),
+                organizationID: try row.string("organization_id"),
+                name: try row.string("name"),
+                createdAt: try row.date("created_at")
+            )
+        }
+    }
+
+    // MARK: Workflows
+
+    func insertWorkflow(_ workflow: Workflow) throws {
+        try inserting(
+            """
+            INSERT INTO workflows (id, organization_id, project_id, name, team, description, created_at, deleted_at)
+            VALUES (\(workflow.id), \(workflow.organizationID), \(workflow.projectID), \(workflow.name), \(workflow.team), \
+            \(workflow.description), \(workflow.createdAt), NULL)
+            """,
+            onDuplicateName: StoreConflict.workflowName(workflow.name, project: workflow.projectName),
+            onDuplicateID: StoreConflict.workflowID(workflow.id)
+        )
+    }
+
+    func workflow(organizationID: String, project: String, name: String) throws -> Workflow? {
+        let query = Self.selectActiveWorkflows + " AND w.organization_id = \(organizationID) AND p.name = \(project) AND w.name = \(name)"
+        return try connection.query(query).first.map(Self.workflow(from:))
+    }
+
+    func workflow(organizationID: String, id: String) throws -> Workflow? {
+        let query = Self.selectActiveWorkflows + " AND w.organization_id = \(organizationID) AND w.id = \(id)"
+        return try connection.query(query).first.map(Self.workflow(from:))
+    }
+
+    func workflows(organizationID: String, project: String?) throws -> [Workflow] {
+        var query = Self.selectActiveWorkflows + " AND w.organization_id = \(organizationID)"
+        if let project {
+            query += " AND p.name = \(project)"
+        }
+        query += " ORDER BY p.name, w.name"
+        return try connection.query(query).map(Self.workflow(from:))
+    }
+
+    func deleteWorkflow(id: String, at date: Date) throws {
+        try connection.execute("UPDATE workflows SET deleted_at = \(date) WHERE id = \(id) AND deleted_at IS NULL")
+    }
+
+    // MARK: Helpers
+
+    /// Runs an insert, turning a unique violation into the conflict error of the key it names.
+    private func inserting(_ query: SQLQuery, onDuplicateName: CourierError, onDuplicateID: CourierError) throws {
+        do {
+            try connection.execute(query)
+        } catch let error as SQLError where error.kind == .uniqueViolation {
+            throw error.message.contains("name") ? onDuplicateName : onDuplicateID
+        }
+    }
+
+    private static let selectOrganizations: SQLQuery = "SELECT id, name, created_at FROM organizations"
+
+    private static func organization(from row: SQLRow) throws -> Organization {
+        Organization(id: try row.string("id"), name: try row.string("name"), createdAt: try row.date("created_at"))
+    }
+
+    private static let selectTokens: SQLQuery = """
+        SELECT id, organization_id, name, role, scope_project, scope_workflow, secret_hash, created_at, revoked_at FROM tokens
+        """
+
+    private static func token(from row: SQLRow) throws -> APIToken {
+        let roleName = try row.string("role")
+        guard let role = Role(rawValue: roleName) else {
+            throw SQLError(.decoding, "Token role '\(roleName)' is not a known role.")
+        }
+        var scope: WorkflowScope?
+        if let project = try row.optionalString("scope_project"), let workflow = try row.optionalString("scope_workflow") {
+            scope = WorkflowScope(project: project, workflow: workflow)
+        }
+        return APIToken(
+            id: try row.string("id"),
+            organizationID: try row.string("organization_id"),
+            name: try row.string("name"),
+            role: role,
+            scope: scope,
+            secretHash: try row.string("secret_hash"),
+            createdAt: try row.date("created_at"),
+            revokedAt: try row.optionalDate("revoked_at")
+        )
+    }
+
+    private static let selectActiveWorkflows: SQLQuery = """
+        SELECT w.id AS id, w.organization_id AS organization_id, w.project_id AS project_id, p.name AS project_name, \
+        w.name AS name, w.team AS team, w.description AS description, w.created_at AS created_at \
+        FROM workflows w JOIN projects p ON p.id = w.project_id WHERE w.deleted_at IS NULL
+        """
+
+    private static func workflow(from row: SQLRow) throws -> Workflow {
+        Workflow(
+            id: try row.string("id"),
+            organizationID: try row.string("organization_id"),
+            projectID: try row.string("project_id"),
+            projectName: try row.string("project_name"),
+            name: try row.string("name"),
+            team: try row.string("team"),
+            description: try row.string("description"),
+            createdAt: try row.date("created_at")
+        )
+    }
+}

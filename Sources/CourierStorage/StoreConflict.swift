@@ -1,0 +1,38 @@
+import CourierCore
+
+/// The `already_exists` errors of every store, so all backends word them the same.
+enum StoreConflict {
+    static func organizationID(_ id: String) -> CourierError {
+        CourierError(.alreadyExists, "An organization with id '\(id)' already exists.")
+    }
+
+    static func organizationName(_ name: String) -> CourierError {
+        CourierError(.alreadyExists, "An organization named '\(name)' already exists; choose another name.")
+    }
+
+    static func tokenID(_ id: String) -> CourierError {
+        CourierError(.alreadyExists, "A token with id '\(id)' already exists.")
+    }
+
+    static func tokenName(_ name: String) -> CourierError {
+        CourierError(.alreadyExists, "A token named '\(name)' already exists; revoke it first or choose another name.")
+    }
+
+    static let tokenSecret = CourierError(.alreadyExists, "A token with the same secret already exists; generate a new secret.")
+
+    static func projectID(_ id: String) -> CourierError {
+        CourierError(.alreadyExists, "A project with id '\(id)' already exists.")
+    }
+
+    static func projectName(_ name: String) -> CourierError {
+        CourierError(.alreadyExists, "Project '\(name)' already exists.")
+    }
+
+    static func workflowID(_ id: String) -> CourierError {
+        CourierError(.alreadyExists, "A workflow with id '\(id)' already exists.")
+    }
+
+    static func workflowName(_ name: String, project: String) -> CourierError {
+        CourierError(.alreadyExists, "Workflow '\(name)' already exists in project '\(project)'.")
+    }
+}

@@ -1,0 +1,522 @@
+import CourierCore
+import CourierStorage
+import Foundation
+import Testing
+
+/// The behaviour every `Store` must have, written once and run against each backend.
+///
+/// Each case is one independent check; run it on a fresh, empty store. Expectations are made
+/// outside transaction bodies, which run on the store's own threads, away from the test's task.
+///
+/// ```swift
+/// @Test(arguments: StoreKind.allCases, StoreConformance.allCases)
+/// func conforms(kind: StoreKind, check: StoreConformance) async throws {
+///     try await check.run(on: kind.makeStore())
+/// }
+/// ```
+///
+/// Each case name states the behaviour it checks.
+public enum StoreConformance: String, CaseIterable, Sendable, CustomStringConvertible {
+    case organizations
+    case organizationNameIsUnique
+    case tokens
+    case revokedTokensAreOnlyFoundByHash
+    case tokenNameIsUniqueAmongActiveTokens
+    case tokenSecretHashIsUnique
+    case projects
+    case workflowsAreOrderedByProjectThenName
+    case workflowNameIsUniqueUntilDeleted
+    case organizationsAreIsolated
+    case throwingBodyRollsBack
+    case readTransactionsRejectWrites
+    case referencesMustExist
+    case datesRoundTripToTheMillisecond
+    case textIsStoredVerbatim
+    case concurrentWritesAreSerialized
+
+    public var description: String { rawValue }
+
+    /// Runs the check on `store`, which must be empty; failures are recorded as test issues.
+    public func run(on store: any Store) async throws {
+        switch self {
+        case .organizations: try await Self.checkOrganizations(store)
+        case .organizationNameIsUnique: try await Self.checkOrganizationNameIsUnique(store)
+        case .tokens: try await Self.checkTokens(store)
+        case .revokedTokensAreOnlyFoundByHash: try await Self.checkRevokedTokens(store)
+        case .tokenNameIsUniqueAmongActiveTokens: try await Self.checkTokenNameIsUnique(store)
+        case .tokenSecretHashIsUnique: try await Self.checkTokenSecretHashIsUnique(store)
+        case .projects: try await Self.checkProjects(store)
+        case .workflowsAreOrderedByProjectThenName: try await Self.checkWorkflowOrdering(store)
+        case .workflowNameIsUniqueUntilDeleted: try await Self.checkWorkflowNameIsUniqueUntilDeleted(store)
+        case .organizationsAreIsolated: try await Self.checkOrganizationIsolation(store)
+        case .throwingBodyRollsBack: try await Self.checkRollback(store)
+        case .readTransactionsRejectWrites: try await Self.checkReadTransactionsRejectWrites(store)
+        case .referencesMustExist: try await Self.checkReferences(store)
+        case .datesRoundTripToTheMillisecond: try await Self.checkDates(store)
+        case .textIsStoredVerbatim: try await Self.checkVerbatimText(store)
+        case .concurrentWritesAreSerialized: try await Self.checkConcurrentWrites(store)
+        }
+    }
+
+    // MARK: Fixtures
+
+    static let start = Date(timeIntervalSince1970: 1_700_000_000)
+
+    static func at(_ seconds: TimeInterval) -> Date { start.addingTimeInterval(seconds) }
+
+    static func organization(_ id: String, _ name: String? = nil) -> Organization {
+        Organization(id: id, name: name ?? id, createdAt: start)
+    }
+
+    static func token(
+        _ id: String,
+        organization: String,
+        name: String? = nil,
+        role: Role = .admin,
+        scope: WorkflowScope? = nil,
+        createdAt: Date = start
+    ) -> APIToken {
+        APIToken(
+            id: id,
+            organizationID: organization,
+            name: name ?? id,
+            role: role,
+            scope: scope,
+            secretHash: "hash-of-\(id)",
+            createdAt: createdAt
+        )
+    }
+
+    static func project(_ id: String, organization: String, name: String) -> Project {
+        Project(id: id, organizationID: organization, name: name, createdAt: start)
+    }
+
+    static func workflow(_ id: String, in project: Project, name: String, team: String = "", description: String = "") -> Workflow {
+        Workflow(
+            id: id,
+            organizationID: project.organizationID,
+            projectID: project.id,
+            projectName: project.name,
+            name: name,
+            team: team,
+            description: description,
+            createdAt: start
+        )
+    }
+
+    /// Expects `body` to throw a `CourierError` with `code` (and `message`, when given).
+    static func expectError(
+        _ code: CourierError.Code,
+        _ message: String? = nil,
+        sourceLocation: SourceLocation = #_sourceLocation,
+        _ body: () async throws -> Void
+    ) async {
+        do {
+            try await body()
+            Issue.record("Expected a CourierError with code \(code.rawValue), but nothing was thrown.", sourceLocation: sourceLocation)
+        } catch let error as CourierError {
+            #expect(error.code == code, "\(error)", sourceLocation: sourceLocation)
+            if let message {
+                #expect(error.message == message, sourceLocation: sourceLocation)
+            }
+        } catch {
+            Issue.record("Expected a CourierError with code \(code.rawValue), got \(error).", sourceLocation: sourceLocation)
+        }
+    }
+
+    // MARK: Organizations
+
+    static func checkOrganizations(_ store: any Store) async throws {
+        let acme = organization("org-1", "acme")
+        #expect(try await store.read { try $0.organizationCount() } == 0)
+        try await store.write { try $0.insertOrganization(acme) }
+
+        let found = try await store.read { tx in
+            (
+                byID: try tx.organization(id: "org-1"), byName: try tx.organization(named: "acme"), count: try tx.organizationCount(),
+                unknownID: try tx.organization(id: "org-2"), otherCase: try tx.organization(named: "Acme")
+            )
+        }
+        #expect(found.byID == acme)
+        #expect(found.byName == acme)
+        #expect(found.count == 1)
+        #expect(found.unknownID == nil)
+        #expect(found.otherCase == nil)
+    }
+
+    static func checkOrganizationNameIsUnique(_ store: any Store) async throws {
+        try await store.write { try $0.insertOrganization(organization("org-1", "acme")) }
+        await expectError(.alreadyExists, "An organization named 'acme' already exists; choose another name.") {
+            try await store.write { try $0.insertOrganization(organization("org-2", "acme")) }
+        }
+        await expectError(.alreadyExists, "An organization with id 'org-1' already exists.") {
+            try await store.write { try $0.insertOrganization(organization("org-1", "other")) }
+        }
+        #expect(try await store.read { try $0.organizationCount() } == 1)
+    }
+
+    // MARK: Tokens
+
+    static func checkTokens(_ store: any Store) async throws {
+        let scope = WorkflowScope(project: "web", workflow: "build")
+        let oldest = token("tok-3", organization: "org-1", name: "first", role: .owner, createdAt: at(0))
+        let tiedLater = token("tok-2", organization: "org-1", name: "third", role: .viewer, createdAt: at(1))
+        let tiedEarlier = token("tok-1", organization: "org-1", name: "second", role: .robot, scope: scope, createdAt: at(1))
+        try await store.write { tx in
+            try tx.insertOrganization(organization("org-1"))
+            for token in [tiedLater, oldest, tiedEarlier] { try tx.insertToken(token) }
+        }
+
+        let found = try await store.read { tx in
+            (
+                byHash: try tx.token(secretHash: "hash-of-tok-1"), unknownHash: try tx.token(secretHash: "hash-of-nothing"),
+                byName: try tx.token(organizationID: "org-1", name: "first"),
+                unknownName: try tx.token(organizationID: "org-1", name: "missing"),
+                list: try tx.tokens(organizationID: "org-1"), otherList: try tx.tokens(organizationID: "org-2")
+            )
+        }
+        #expect(found.byHash == tiedEarlier)
+        #expect(found.unknownHash == nil)
+        #expect(found.byName == oldest)
+        #expect(found.unknownName == nil)
+        // Oldest first; tokens created in the same millisecond are ordered by id.
+        #expect(found.list.map(\.id) == ["tok-3", "tok-1", "tok-2"])
+        #expect(found.otherList.isEmpty)
+    }
+
+    static func checkRevokedTokens(_ store: any Store) async throws {
+        try await store.write { tx in
+            try tx.insertOrganization(organization("org-1"))
+            try tx.insertToken(token("tok-1", organization: "org-1", name: "ci"))
+            try tx.insertToken(token("tok-2", organization: "org-1", name: "deploy"))
+        }
+        try await store.write { try $0.revokeToken(id: "tok-1", at: at(60)) }
+
+        let revoked = try await store.read { tx in
+            (
+                byHash: try tx.token(secretHash: "hash-of-tok-1"), byName: try tx.token(organizationID: "org-1", name: "ci"),
+                list: try tx.tokens(organizationID: "org-1")
+            )
+        }
+        #expect(revoked.byHash?.revokedAt == at(60))
+        #expect(revoked.byName == nil)
+        #expect(revoked.list.map(\.id) == ["tok-2"])
+
+        // Revoking again keeps the first revocation; revoking an unknown id does nothing.
+        try await store.write { tx in
+            try tx.revokeToken(id: "tok-1", at: at(120))
+            try tx.revokeToken(id: "tok-unknown", at: at(120))
+        }
+        #expect(try await store.read { try $0.token(secretHash: "hash-of-tok-1")?.revokedAt } == at(60))
+
+        // The name of a revoked token can be used again.
+        let replacement = token("tok-3", organization: "org-1", name: "ci", createdAt: at(180))
+        try await store.write { try $0.insertToken(replacement) }
+        #expect(try await store.read { try $0.token(organizationID: "org-1", name: "ci") } == replacement)
+    }
+
+    static func checkTokenNameIsUnique(_ store: any Store) async throws {
+        try await store.write { tx in
+            try tx.insertOrganization(organization("org-1"))
+            try tx.insertOrganization(organization("org-2"))
+            try tx.insertToken(token("tok-1", organization: "org-1", name: "ci"))
+        }
+        await expectError(.alreadyExists, "A token named 'ci' already exists; revoke it first or choose another name.") {
+            try await store.write { try $0.insertToken(token("tok-2", organization: "org-1", name: "ci")) }
+        }
+        var sameID = token("tok-1", organization: "org-1", name: "other")
+        sameID.secretHash = "another-hash"
+        await expectError(.alreadyExists, "A token with id 'tok-1' already exists.") {
+            try await store.write { [sameID] tx in try tx.insertToken(sameID) }
+        }
+        // Another organization may use the same name.
+        try await store.write { try $0.insertToken(token("tok-3", organization: "org-2", name: "ci")) }
+        #expect(try await store.read { try $0.tokens(organizationID: "org-1").map(\.id) } == ["tok-1"])
+    }
+
+    static func checkTokenSecretHashIsUnique(_ store: any Store) async throws {
+        try await store.write { tx in
+            try tx.insertOrganization(organization("org-1"))
+            try tx.insertOrganization(organization("org-2"))
+            try tx.insertToken(token("tok-1", organization: "org-1", name: "ci"))
+            try tx.revokeToken(id: "tok-1", at: at(1))
+        }
+        var duplicate = token("tok-2", organization: "org-2", name: "other")
+        duplicate.secretHash = "hash-of-tok-1"
+        // Even a revoked token's hash stays taken, in every organization.
+        await expectError(.alreadyExists, "A token with the same secret already exists; generate a new secret.") {
+            try await store.write { [duplicate] tx in try tx.insertToken(duplicate) }
+        }
+        #expect(try await store.read { try $0.token(secretHash: "hash-of-tok-1")?.id } == "tok-1")
+    }
+
+    // MARK: Projects and workflows
+
+    static func checkProjects(_ store: any Store) async throws {
+        let web = project("prj-1", organization: "org-1", name: "web")
+        try await store.write { tx in
+            try tx.insertOrganization(organization("org-1"))
+            try tx.insertOrganization(organization("org-2"))
+            try tx.insertProject(web)
+            try tx.insertProject(project("prj-2", organization: "org-2", name: "web"))
+        }
+        await expectError(.alreadyExists, "Project 'web' already exists.") {
+            try await store.write { try $0.insertProject(project("prj-3", organization: "org-1", name: "web")) }
+        }
+        await expectError(.alreadyExists, "A project with id 'prj-1' already exists.") {
+            try await store.write { try $0.insertProject(project("prj-1", organization: "org-1", name: "api")) }
+        }
+        let found = try await store.read { tx in
+            (
+                own: try tx.project(organizationID: "org-1", name: "web"), other: try tx.project(organizationID: "org-2", name: "web"),
+                missing: try tx.project(organizationID: "org-1", name: "api")
+            )
+        }
+        #expect(found.own == web)
+        #expect(found.other?.id == "prj-2")
+        #expect(found.missing == nil)
+    }
+
+    static func checkWorkflowOrdering(_ store: any Store) async throws {
+        let web = project("prj-1", organization: "org-1", name: "web")
+        let api = project("prj-2", organization: "org-1", name: "api")
+        let webDeploy = workflow("wf-1", in: web, name: "deploy", team: "platform", description: "Ships the site.")
+        let webBuild = workflow("wf-2", in: web, name: "build")
+        let apiTest = workflow("wf-3", in: api, name: "test")
+        let apiBuild = workflow("wf-4", in: api, name: "build")
+        try await store.write { tx in
+            try tx.insertOrganization(organization("org-1"))
+            try tx.insertProject(web)
+            try tx.insertProject(api)
+            for workflow in [webDeploy, webBuild, apiTest, apiBuild] { try tx.insertWorkflow(workflow) }
+        }
+        let found = try await store.read { tx in
+            (
+                byName: try tx.workflow(organizationID: "org-1", project: "web", name: "deploy"),
+                byID: try tx.workflow(organizationID: "org-1", id: "wf-4"),
+                unknownName: try tx.workflow(organizationID: "org-1", project: "api", name: "deploy"),
+                unknownID: try tx.workflow(organizationID: "org-1", id: "wf-9"),
+                all: try tx.workflows(organizationID: "org-1", project: nil),
+                web: try tx.workflows(organizationID: "org-1", project: "web"),
+                unknownProject: try tx.workflows(organizationID: "org-1", project: "docs")
+            )
+        }
+        #expect(found.byName == webDeploy)
+        #expect(found.byID == apiBuild)
+        #expect(found.unknownName == nil)
+        #expect(found.unknownID == nil)
+        #expect(found.all.map(\.id) == ["wf-4", "wf-3", "wf-2", "wf-1"])
+        #expect(found.web == [webBuild, webDeploy])
+        #expect(found.unknownProject.isEmpty)
+    }
+
+    static func checkWorkflowNameIsUniqueUntilDeleted(_ store: any Store) async throws {
+        let web = project("prj-1", organization: "org-1", name: "web")
+        let api = project("prj-2", organization: "org-1", name: "api")
+        try await store.write { tx in
+            try tx.insertOrganization(organization("org-1"))
+            try tx.insertProject(web)
+            try tx.insertProject(api)
+            try tx.insertWorkflow(workflow("wf-1", in: web, name: "build"))
+            try tx.insertWorkflow(workflow("wf-2", in: api, name: "build"))
+        }
+        await expectError(.alreadyExists, "Workflow 'build' already exists in project 'web'.") {
+            try await store.write { try $0.insertWorkflow(workflow("wf-3", in: web, name: "build")) }
+        }
+        await expectError(.alreadyExists, "A workflow with id 'wf-1' already exists.") {
+            try await store.write { try $0.insertWorkflow(workflow("wf-1", in: web, name: "lint")) }
+        }
+
+        try await store.write { try $0.deleteWorkflow(id: "wf-1", at: at(10)) }
+        let afterDelete = try await store.read { tx in
+            (
+                byName: try tx.workflow(organizationID: "org-1", project: "web", name: "build"),
+                byID: try tx.workflow(organizationID: "org-1", id: "wf-1"),
+                all: try tx.workflows(organizationID: "org-1", project: nil)
+            )
+        }
+        #expect(afterDelete.byName == nil)
+        #expect(afterDelete.byID == nil)
+        #expect(afterDelete.all.map(\.id) == ["wf-2"])
+
+        let again = workflow("wf-3", in: web, name: "build")
+        try await store.write { try $0.insertWorkflow(again) }
+        #expect(try await store.read { try $0.workflow(organizationID: "org-1", project: "web", name: "build") } == again)
+        // Deleting twice or deleting an unknown id changes nothing.
+        try await store.write { tx in
+            try tx.deleteWorkflow(id: "wf-1", at: at(20))
+            try tx.deleteWorkflow(id: "wf-unknown", at: at(20))
+        }
+        #expect(try await store.read { try $0.workflows(organizationID: "org-1", project: "web") } == [again])
+    }
+
+    static func checkOrganizationIsolation(_ store: any Store) async throws {
+        let projectA = project("prj-a", organization: "org-a", name: "web")
+        let projectB = project("prj-b", organization: "org-b", name: "web")
+        try await store.write { tx in
+            try tx.insertOrganization(organization("org-a"))
+            try tx.insertOrganization(organization("org-b"))
+            try tx.insertToken(token("tok-a", organization: "org-a", name: "ci"))
+            try tx.insertToken(token("tok-b", organization: "org-b", name: "ci"))
+            try tx.insertProject(projectA)
+            try tx.insertProject(projectB)
+            try tx.insertWorkflow(workflow("wf-a", in: projectA, name: "build"))
+            try tx.insertWorkflow(workflow("wf-b", in: projectB, name: "build"))
+        }
+        let found = try await store.read { tx in
+            (
+                token: try tx.token(organizationID: "org-a", name: "ci"), tokens: try tx.tokens(organizationID: "org-a"),
+                project: try tx.project(organizationID: "org-a", name: "web"),
+                workflow: try tx.workflow(organizationID: "org-a", project: "web", name: "build"),
+                otherOrganizationsWorkflow: try tx.workflow(organizationID: "org-a", id: "wf-b"),
+                workflowsOfA: try tx.workflows(organizationID: "org-a", project: nil),
+                workflowsOfB: try tx.workflows(organizationID: "org-b", project: "web")
+            )
+        }
+        #expect(found.token?.id == "tok-a")
+        #expect(found.tokens.map(\.id) == ["tok-a"])
+        #expect(found.project?.id == "prj-a")
+        #expect(found.workflow?.id == "wf-a")
+        #expect(found.otherOrganizationsWorkflow == nil)
+        #expect(found.workflowsOfA.map(\.id) == ["wf-a"])
+        #expect(found.workflowsOfB.map(\.id) == ["wf-b"])
+    }
+
+    // MARK: Transactions
+
+    struct AbortTransaction: Error, Equatable {}
+
+    static func checkRollback(_ store: any Store) async throws {
+        await #expect(throws: AbortTransaction()) {
+            try await store.write { tx in
+                try tx.insertOrganization(organization("org-1"))
+                throw AbortTransaction()
+            }
+        }
+        // A failed insert late in a transaction undoes the earlier ones too.
+        await expectError(.alreadyExists) {
+            try await store.write { tx in
+                try tx.insertOrganization(organization("org-2", "acme"))
+                try tx.insertOrganization(organization("org-3", "acme"))
+            }
+        }
+        #expect(try await store.read { try $0.organizationCount() } == 0)
+
+        let returned = try await store.write { tx in
+            try tx.insertOrganization(organization("org-4"))
+            return "committed"
+        }
+        #expect(returned == "committed")
+        #expect(try await store.read { try $0.organizationCount() } == 1)
+    }
+
+    static func checkReadTransactionsRejectWrites(_ store: any Store) async throws {
+        await expectError(.internal, "Internal server error.") {
+            try await store.read { try $0.insertOrganization(organization("org-1")) }
+        }
+        #expect(try await store.read { try $0.organizationCount() } == 0)
+    }
+
+    static func checkReferences(_ store: any Store) async throws {
+        try await store.write { try $0.insertOrganization(organization("org-1")) }
+        await expectError(.internal, "Internal server error.") {
+            try await store.write { try $0.insertToken(token("tok-1", organization: "org-missing")) }
+        }
+        await expectError(.internal) {
+            try await store.write { try $0.insertProject(project("prj-1", organization: "org-missing", name: "web")) }
+        }
+        await expectError(.internal) {
+            let orphan = workflow("wf-1", in: project("prj-missing", organization: "org-1", name: "web"), name: "build")
+            try await store.write { try $0.insertWorkflow(orphan) }
+        }
+        // A workflow cannot point at another organization's project.
+        try await store.write { tx in
+            try tx.insertOrganization(organization("org-2"))
+            try tx.insertProject(project("prj-2", organization: "org-2", name: "web"))
+        }
+        await expectError(.internal) {
+            var crossing = workflow("wf-2", in: project("prj-2", organization: "org-2", name: "web"), name: "build")
+            crossing.organizationID = "org-1"
+            try await store.write { [crossing] tx in try tx.insertWorkflow(crossing) }
+        }
+    }
+
+    // MARK: Values
+
+    static func checkDates(_ store: any Store) async throws {
+        let dates = [
+            Date(timeIntervalSince1970: 1_700_000_000.123_456_7),
+            Date(timeIntervalSince1970: 1_700_000_000.999_9),
+            Date(timeIntervalSince1970: -12.345_678),
+            Date(timeIntervalSince1970: 4_102_444_800.000_4),
+            Date(timeIntervalSince1970: 0),
+        ]
+        try await store.write { tx in
+            for (index, date) in dates.enumerated() {
+                try tx.insertOrganization(Organization(id: "org-\(index)", name: "org-\(index)", createdAt: date))
+                try tx.insertToken(token("tok-\(index)", organization: "org-\(index)", createdAt: date))
+                try tx.revokeToken(id: "tok-\(index)", at: date)
+            }
+        }
+        let found = try await store.read { tx in
+            try dates.indices.map { index in
+                (organization: try tx.organization(id: "org-\(index)"), token: try tx.token(secretHash: "hash-of-tok-\(index)"))
+            }
+        }
+        for (date, (organization, token)) in zip(dates, found) {
+            #expect(organization?.createdAt == date.roundedToMilliseconds)
+            #expect(organization?.createdAt.millisecondsSince1970 == date.millisecondsSince1970)
+            #expect(token?.createdAt == date.roundedToMilliseconds)
+            #expect(token?.revokedAt == date.roundedToMilliseconds)
+        }
+    }
+
+    static func checkVerbatimText(_ store: any Store) async throws {
+        let tricky = [
+            "x'); DROP TABLE workflows; --",
+            "Robert'); DELETE FROM organizations; --",
+            "?1 $1 :name @name",
+            "quotes \" ' ` and backslash \\",
+            "line\nbreak\ttab",
+            "nul\u{0}byte",
+            "ünïcödé ✓ 🚀 日本語",
+            "",
+        ]
+        let web = project("prj-1", organization: "org-1", name: tricky[0])
+        let workflows = tricky.enumerated().map { index, text in
+            workflow("wf-\(index)", in: web, name: "wf-\(index)", team: text, description: text)
+        }
+        try await store.write { tx in
+            try tx.insertOrganization(organization("org-1", tricky[1]))
+            try tx.insertProject(web)
+            for workflow in workflows { try tx.insertWorkflow(workflow) }
+        }
+        let found = try await store.read { tx in
+            (
+                organization: try tx.organization(named: tricky[1]), project: try tx.project(organizationID: "org-1", name: tricky[0]),
+                workflows: try tx.workflows(organizationID: "org-1", project: tricky[0])
+            )
+        }
+        #expect(found.organization?.id == "org-1")
+        #expect(found.project == web)
+        #expect(found.workflows == workflows)
+    }
+
+    static func checkConcurrentWrites(_ store: any Store) async throws {
+        // Each task checks for a name and inserts it when missing; serialized writes insert it once.
+        let inserted = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for index in 0..<20 {
+                group.addTask {
+                    try await store.write { tx in
+                        guard try tx.organization(named: "shared") == nil else { return false }
+                        try tx.insertOrganization(organization("org-\(index)", "shared"))
+                        return true
+                    }
+                }
+            }
+            return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
+        #expect(inserted == 1)
+        #expect(try await store.read { try $0.organizationCount() } == 1)
+    }
+}
