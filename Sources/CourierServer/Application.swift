@@ -15,7 +15,7 @@ struct Application: Sendable {
     /// Opens the data directory and the store, bootstraps an empty store and binds the HTTP server.
     static func start(_ configuration: ServerConfiguration, logger: Logger) async throws -> Application {
         try DataDirectory.prepare(configuration.dataDirectory)
-        let store = try SQLStore(database: SQLiteDatabase(path: configuration.databasePath))
+        let store = try await SQLStore.sqlite(path: configuration.databasePath)
         let environment = ServiceEnvironment.live
         let access = AccessService(store: store, environment: environment)
         if let owner = try await access.bootstrapIfEmpty() {
