@@ -18,7 +18,7 @@ let package = Package(
         /// A small structured logger: value-type front end, handler protocol, stream and in-memory handlers.
         .target(name: "CourierLogging"),
         /// JSON shapes of the HTTP API, shared by the server's handlers and the CLI's client.
-        .target(name: "CourierWire"),
+        .target(name: "CourierWire", dependencies: ["CourierIntegrationKit"]),
         /// Hashing, HMAC, AES-GCM and randomness on OpenSSL.
         .target(name: "CourierCrypto", dependencies: ["CourierCore", "COpenSSL"]),
         /// SQL layer (queries, migrations, dialect-neutral store) and the in-memory store.

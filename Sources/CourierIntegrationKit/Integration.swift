@@ -55,11 +55,15 @@ public struct Registration: Sendable, Hashable {
     public var configuration: JSONValue
     /// Secrets, if the integration has any.
     public var credentials: Credentials?
+    /// Secrets generated at registration that the operator must see once, in the registration's response, and
+    /// never again (e.g. a webhook signing secret); keep them in `credentials` too if execution needs them.
+    public var revealOnce: [String: String]
 
     /// Creates a registration.
-    public init(configuration: JSONValue, credentials: Credentials? = nil) {
+    public init(configuration: JSONValue, credentials: Credentials? = nil, revealOnce: [String: String] = [:]) {
         self.configuration = configuration
         self.credentials = credentials
+        self.revealOnce = revealOnce
     }
 }
 
