@@ -44,11 +44,11 @@ public struct CourierAPI: Sendable {
 
     /// Wraps a handler so it runs only for a valid bearer token, with the token's principal.
     func authenticated(
-        _ handler: @escaping @Sendable (CourierAPI) -> (HTTPRequest, Principal) async throws -> HTTPResponse
+        _ handler: @escaping @Sendable (HTTPRequest, Principal) async throws -> HTTPResponse
     ) -> @Sendable (HTTPRequest) async throws -> HTTPResponse {
-        { [self] request in
+        { [access] request in
             let principal = try await access.authenticate(bearer: Self.bearerToken(in: request))
-            return try await handler(self)(request, principal)
+            return try await handler(request, principal)
         }
     }
 
