@@ -27,6 +27,8 @@ let package = Package(
         .target(name: "CourierSQLite", dependencies: ["CourierCore", "CourierStorage", "CSQLite"]),
         /// The integration extension point: protocol, descriptors, input schemas and their validation.
         .target(name: "CourierIntegrationKit", dependencies: ["CourierCore"]),
+        /// The live HTTP client of integrations: URLSession behind an egress guard.
+        .target(name: "CourierHTTPClient", dependencies: ["CourierCore", "CourierIntegrationKit"]),
         // One target per integration; each depends only on the kit and the domain.
         .target(name: "CourierDependencyTrack", dependencies: ["CourierCore", "CourierIntegrationKit"]),
         .target(name: "CourierDiscord", dependencies: ["CourierCore", "CourierIntegrationKit"]),
@@ -34,7 +36,7 @@ let package = Package(
         .target(name: "CourierOCIRegistry", dependencies: ["CourierCore", "CourierIntegrationKit"]),
         .target(name: "CourierSlack", dependencies: ["CourierCore", "CourierIntegrationKit"]),
         .target(name: "CourierSMTP", dependencies: ["CourierCore", "CourierIntegrationKit"]),
-        .target(name: "CourierWebhook", dependencies: ["CourierCore", "CourierIntegrationKit"]),
+        .target(name: "CourierWebhook", dependencies: ["CourierCore", "CourierCrypto", "CourierIntegrationKit"]),
         /// HTTP/1.1 transport on libmicrohttpd: server, router, requests and responses.
         .target(name: "CourierHTTP", dependencies: ["CMicroHTTPD", "CourierLogging"]),
         /// API handlers: decode, call a use case, encode; authentication and error mapping.
@@ -69,7 +71,7 @@ let package = Package(
             name: "CourierIntegrationTests",
             dependencies: [
                 "CourierCore", "CourierIntegrationKit", "CourierDependencyTrack", "CourierDiscord", "CourierGUAC",
-                "CourierOCIRegistry", "CourierSlack", "CourierSMTP", "CourierWebhook",
+                "CourierOCIRegistry", "CourierSlack", "CourierSMTP", "CourierWebhook", "CourierHTTPClient", "CourierCrypto",
             ]
         ),
         .testTarget(name: "CourierCryptoTests", dependencies: ["CourierCrypto", "CourierCore"]),

@@ -73,10 +73,62 @@ public struct HTTPHeaderField: Sendable, Hashable {
     }
 }
 
-/// A request that got no response.
-public enum HTTPClientError: Error, Sendable, Hashable {
+/// A request that got no response. Messages name at most the destination's host and port: never its path, query or
+/// user info, which may carry secrets.
+public enum HTTPClientError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The request's timeout elapsed.
     case timedOut
-    /// The connection (DNS, TCP, TLS) failed; the text explains how, without secrets.
+    /// The host could not be resolved, refused the connection or was unreachable; the text explains how.
     case connectionFailed(String)
+    /// The TLS handshake failed (untrusted or expired certificate, protocol mismatch); the text explains how.
+    case tlsFailed(String)
+    /// The egress policy refused the destination before any connection was made; the text says which address and why.
+    case destinationRefused(String)
+    /// Any other transport failure (connection reset mid-exchange, malformed response, cancellation).
+    case transportFailed(String)
+
+    /// Whether sending the same request again later may succeed: everything but a refused destination, which only a
+    /// change of configuration can fix.
+    public var isTransient: Bool {
+        if case .destinationRefused = self { false } else { true }
+    }
+
+    public var description: String {
+        switch self {
+        case .timedOut: "the request timed out"
+        case .connectionFailed(let message), .tlsFailed(let message), .destinationRefused(let message),
+            .transportFailed(let message):
+            message
+        }
+    }
+}
+
+extension OutboundHTTPResponse {
+    /// Whether the status says "try again later": 408, 425, 429 and every 5xx (product spec §4.3).
+    public var isTransientFailure: Bool {
+        [408, 425, 429].contains(status) || (500..<600).contains(status)
+    }
+
+    /// How long the `Retry-After` header asks to wait, as delay-seconds or as an HTTP-date relative to `now`;
+    /// `nil` when the header is absent or unparsable. A date in the past gives zero.
+    public func retryAfter(now: Date) -> Duration? {
+        guard let value = header("Retry-After")?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
+        if let seconds = Int64(value) { return seconds >= 0 ? .seconds(seconds) : nil }
+        guard let date = Self.httpDate(value) else { return nil }
+        return .seconds(max(0, Int64(date.timeIntervalSince(now).rounded(.up))))
+    }
+
+    /// Parses the preferred IMF-fixdate form (`Sun, 06 Nov 1994 08:49:37 GMT`) and the obsolete RFC 850 and asctime
+    /// forms that RFC 9110 §5.6.7 requires recipients to accept.
+    private static func httpDate(_ text: String) -> Date? {
+        let formats = ["EEE, dd MMM yyyy HH:mm:ss zzz", "EEEE, dd-MMM-yy HH:mm:ss zzz", "EEE MMM d HH:mm:ss yyyy"]
+        for format in formats {
+            let formatter = DateFormatter()
+            formatter.locale = Locale(identifier: "en_US_POSIX")
+            formatter.timeZone = TimeZone(identifier: "GMT")
+            formatter.dateFormat = format
+            if let date = formatter.date(from: text) { return date }
+        }
+        return nil
+    }
 }

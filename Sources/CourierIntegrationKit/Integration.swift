@@ -1,4 +1,5 @@
 import CourierCore
+import Foundation
 
 /// A destination that attestations fan out to (Dependency-Track, SMTP, an OCI registry, …).
 ///
@@ -74,10 +75,17 @@ public typealias RegistrationState = Registration
 public struct IntegrationContext: Sendable {
     /// The HTTP client.
     public var http: any HTTPClient
+    /// How long one request of this attempt may take; `nil` lets each integration use its own default
+    /// (upstream's 10 s for webhooks).
+    public var requestTimeout: Duration?
+    /// The current time, for timestamps the integration sends (signatures, `Retry-After` dates).
+    public var now: @Sendable () -> Date
 
     /// Creates a context.
-    public init(http: any HTTPClient) {
+    public init(http: any HTTPClient, requestTimeout: Duration? = nil, now: @escaping @Sendable () -> Date = { Date() }) {
         self.http = http
+        self.requestTimeout = requestTimeout
+        self.now = now
     }
 }
 
