@@ -151,16 +151,6 @@ final class RawHTTPConnection {
         return RawResponse(status: status, headers: headers, body: Data(body))
     }
 
-    /// True if the peer closes the connection (reads end of stream) before the receive timeout.
-    func isClosedByPeer() -> Bool {
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let count = recv(descriptor, &chunk, chunk.count, 0)
-            if count == 0 || (count < 0 && errno == ECONNRESET) { return true }
-            if count < 0 { return false }
-        }
-    }
-
     private func fill() throws {
         var chunk = [UInt8](repeating: 0, count: 65536)
         let count = recv(descriptor, &chunk, chunk.count, 0)
