@@ -244,6 +244,45 @@ private func decode(_ body: Data) throws -> [String: String] {
         #expect(try await isConnectionRefused(port: port))
     }
 
+    @Test func newRequestsOnOpenConnectionsGet503WhileDraining() async throws {
+        let entered = Gate()
+        let release = Gate()
+        let responder = ClosureResponder { request in
+            if request.path == "/slow" {
+                entered.open()
+                await release.wait()
+            }
+            return HTTPResponse(status: 200)
+        }
+        let server = try HTTPServer(configuration: .init(host: "127.0.0.1", port: 0), responder: responder, logger: .disabled)
+        let port = server.port
+        let idle = try await onDedicatedThread { try RawHTTPConnection(port: port) }
+        try await withThrowingTaskGroup(of: Void.self) { outer in
+            outer.addTask {
+                let (status, _, _) = try await send(URLRequest(url: URL(string: "http://127.0.0.1:\(port)/slow")!))
+                #expect(status == 200)
+            }
+            await withThrowingTaskGroup(of: Void.self) { serverGroup in
+                serverGroup.addTask { try await server.run() }
+                let firstStatus = try? await onDedicatedThread {
+                    idle.write("GET /quick HTTP/1.1\r\nHost: x\r\n\r\n")
+                    return try idle.readResponse().status
+                }
+                #expect(firstStatus == 200)
+                await entered.wait()
+                serverGroup.cancelAll()
+                let refused = try? await onDedicatedThread {
+                    idle.write("GET /quick HTTP/1.1\r\nHost: x\r\n\r\n")
+                    return try idle.readResponse()
+                }
+                #expect(refused?.status == 503)
+                #expect(refused?.headers["connection"]?.lowercased() == "close")
+                release.open()
+            }
+            try await outer.waitForAll()
+        }
+    }
+
     @Test func requestsStillRunningAtTheDrainTimeoutGet503() async throws {
         let entered = Gate()
         let release = Gate()

@@ -87,7 +87,10 @@ struct RawResponse {
 
 /// A blocking TCP client for what URLSession cannot do: bad framing, huge headers, chunked bodies, keep-alive checks.
 /// Use it only inside `onDedicatedThread`.
-final class RawHTTPConnection {
+///
+/// `@unchecked Sendable`: a test may carry one connection across several `onDedicatedThread` calls, but it awaits
+/// each call before the next, so only one thread uses the connection at a time and the awaits order the accesses.
+final class RawHTTPConnection: @unchecked Sendable {
     let descriptor: Int32
     private var buffer = Data()
 
