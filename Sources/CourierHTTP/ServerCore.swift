@@ -52,7 +52,7 @@ final class ServerCore: Sendable {
             return Array(registry.suspended.values)
         }
         for context in waiting where context.deliver(response) {
-            context.logger.warning("Request answered by shutdown before its handler finished", ["http.path": context.rawPath])
+            context.logger.warning("Request answered 503 by shutdown before its handler answered", ["http.path": context.rawPath])
         }
     }
 
