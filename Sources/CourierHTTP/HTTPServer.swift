@@ -138,10 +138,3 @@ public final class HTTPServer: Sendable {
         core.logger.info("HTTP server stopped", ["http.address": "\(host):\(port)"])
     }
 }
-
-extension Duration {
-    /// The duration as a Dispatch interval, in nanoseconds.
-    fileprivate var dispatchInterval: DispatchTimeInterval {
-        .nanoseconds(Int(clamping: components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000))
-    }
-}

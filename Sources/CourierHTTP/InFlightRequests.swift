@@ -41,10 +41,21 @@ final class InFlightRequests: Sendable {
             }
             guard let waiterID else { return continuation.resume() }
             let remaining = max(ContinuousClock.now.duration(to: deadline), .zero)
-            let nanoseconds = remaining.components.seconds * 1_000_000_000 + remaining.components.attoseconds / 1_000_000_000
-            DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(nanoseconds))) { [self] in
+            DispatchQueue.global().asyncAfter(deadline: .now() + remaining.dispatchInterval) { [self] in
                 state.withLock { $0.waiters.removeValue(forKey: waiterID) }?.resume()
             }
         }
+    }
+}
+
+extension Duration {
+    /// The duration as a Dispatch interval, in nanoseconds.
+    var dispatchInterval: DispatchTimeInterval {
+        .nanoseconds(Int(clamping: components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000))
+    }
+
+    /// The duration in whole milliseconds, for log lines.
+    var milliseconds: Int64 {
+        components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
     }
 }

@@ -39,11 +39,19 @@ final class RequestContext: @unchecked Sendable {
     private(set) var bodyExceededLimit = false
     private let phase = Mutex(Phase.receiving)
 
-    init(connection: OpaquePointer, methodName: String, rawPath: String, headers: HTTPHeaders, bodyLimit: Int, logger: Logger) {
+    init(
+        connection: OpaquePointer,
+        methodName: String,
+        rawPath: String,
+        path: String?,
+        headers: HTTPHeaders,
+        bodyLimit: Int,
+        logger: Logger
+    ) {
         self.connection = connection
         self.methodName = methodName
         self.rawPath = rawPath
-        self.path = URLDecoding.percentDecoded(rawPath)
+        self.path = path
         self.headers = headers
         self.bodyLimit = bodyLimit
         self.id = RequestIdentifier.accept(headers["X-Request-Id"])

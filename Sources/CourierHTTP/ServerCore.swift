@@ -52,7 +52,7 @@ final class ServerCore: Sendable {
             return Array(registry.suspended.values)
         }
         for context in waiting where context.deliver(response) {
-            context.logger.warning("Request answered by shutdown before its handler finished", ["http.path": context.rawPath])
+            context.logger.warning("Request answered 503 by shutdown before its handler answered", ["http.path": context.rawPath])
         }
     }
 
@@ -101,12 +101,13 @@ final class ServerCore: Sendable {
     private func startRequest(connection: OpaquePointer, url: UnsafePointer<CChar>, method: UnsafePointer<CChar>) -> RequestContext {
         let methodName = String(cString: method)
         let rawPath = String(cString: url)
-        let decodedPath = URLDecoding.percentDecoded(rawPath) ?? rawPath
-        let bodyLimit = HTTPMethod(rawValue: methodName).map { configuration.bodyLimit(method: $0, path: decodedPath) }
+        let path = URLDecoding.percentDecoded(rawPath)
+        let bodyLimit = HTTPMethod(rawValue: methodName).map { configuration.bodyLimit(method: $0, path: path ?? rawPath) }
         return RequestContext(
             connection: connection,
             methodName: methodName,
             rawPath: rawPath,
+            path: path,
             headers: Self.values(of: .HEADER_KIND, on: connection),
             bodyLimit: bodyLimit ?? configuration.maxBodyBytes,
             logger: logger
@@ -230,13 +231,6 @@ final class ServerCore: Sendable {
 struct PendingRequest: Sendable {
     let context: RequestContext
     let request: HTTPRequest
-}
-
-extension Duration {
-    /// The duration in whole milliseconds.
-    fileprivate var milliseconds: Int64 {
-        components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
-    }
 }
 
 /// libmicrohttpd's access handler; forwards to the `ServerCore` passed as its context.

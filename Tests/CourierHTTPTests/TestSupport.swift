@@ -87,7 +87,10 @@ struct RawResponse {
 
 /// A blocking TCP client for what URLSession cannot do: bad framing, huge headers, chunked bodies, keep-alive checks.
 /// Use it only inside `onDedicatedThread`.
-final class RawHTTPConnection {
+///
+/// `@unchecked Sendable`: a test may carry one connection across several `onDedicatedThread` calls, but it awaits
+/// each call before the next, so only one thread uses the connection at a time and the awaits order the accesses.
+final class RawHTTPConnection: @unchecked Sendable {
     let descriptor: Int32
     private var buffer = Data()
 
@@ -149,16 +152,6 @@ final class RawHTTPConnection {
         let body = buffer.prefix(length)
         buffer.removeSubrange(..<(buffer.startIndex + length))
         return RawResponse(status: status, headers: headers, body: Data(body))
-    }
-
-    /// True if the peer closes the connection (reads end of stream) before the receive timeout.
-    func isClosedByPeer() -> Bool {
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let count = recv(descriptor, &chunk, chunk.count, 0)
-            if count == 0 || (count < 0 && errno == ECONNRESET) { return true }
-            if count < 0 { return false }
-        }
     }
 
     private func fill() throws {
