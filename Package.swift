@@ -47,7 +47,7 @@ let package = Package(
             dependencies: [
                 "CourierCore", "CourierCrypto", "CourierStorage", "CourierSQLite", "CourierHTTP", "CourierAPI",
                 "CourierLogging", "CourierWire", "CourierIntegrationKit", "CourierDependencyTrack", "CourierDiscord", "CourierGUAC",
-                "CourierOCIRegistry", "CourierSlack", "CourierSMTP", "CourierWebhook",
+                "CourierOCIRegistry", "CourierSlack", "CourierSMTP", "CourierWebhook", "CourierHTTPClient",
             ]
         ),
         /// The command line: argument parsing, API client, tables.

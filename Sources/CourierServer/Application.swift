@@ -2,6 +2,7 @@ import CourierAPI
 import CourierCore
 import CourierCrypto
 import CourierHTTP
+import CourierHTTPClient
 import CourierIntegrationKit
 import CourierLogging
 import CourierSQLite
@@ -44,7 +45,7 @@ struct Application: Sendable {
             environment: environment,
             catalog: try IntegrationCatalog.builtIn(),
             sealer: keyring,
-            context: IntegrationContext(http: LiveHTTPClient())
+            context: IntegrationContext(http: URLSessionHTTPClient())
         )
         let api = CourierAPI(
             access: access,

@@ -5,6 +5,7 @@ import CourierHTTP
 import CourierIntegrationKit
 import CourierLogging
 import CourierStorage
+import CourierTestSupport
 import CourierWire
 import Foundation
 import Testing
@@ -20,9 +21,10 @@ struct APITestHarness {
     let recorder = RecordingIntegration()
 
     init(store: any Store = InMemoryStore()) async throws {
+        let ids = SequentialIDs()
         let environment = ServiceEnvironment(
             now: { Date(timeIntervalSince1970: 1_800_000_000) },
-            newID: { UUID().uuidString.lowercased() },
+            newID: { ids.next() },
             hashSecret: { SHA256.hex(Data($0.utf8)) }
         )
         access = AccessService(store: store, environment: environment)

@@ -1,6 +1,8 @@
 import CourierAPI
 import CourierCore
+import CourierCrypto
 import CourierHTTP
+import CourierIntegrationKit
 import CourierLogging
 import CourierWire
 import Foundation
@@ -192,6 +194,13 @@ import Testing
         let api = CourierAPI(
             access: AccessService(store: FailingStore(), environment: environment),
             workflows: WorkflowService(store: FailingStore(), environment: environment),
+            integrations: IntegrationService(
+                store: FailingStore(),
+                environment: environment,
+                catalog: try IntegrationCatalog([]),
+                sealer: MasterKeyring(active: .generate()),
+                context: IntegrationContext(http: UnreachableHTTPClient())
+            ),
             logger: Logger(handler: logs)
         )
         let response = await api.makeRouter().respond(

@@ -60,7 +60,8 @@ import Testing
         let api = try await APITestHarness()
         let response = await api.send(.post, "/v1/integrations/registered", token: api.ownerToken, json: body)
         #expect(response.status == status)
-        #expect(try api.error(response).message.hasPrefix(message), "\(try api.error(response).message)")
+        let error = try api.error(response)
+        #expect(error.message.hasPrefix(message), "\(error.message)")
         let listed = await api.send(.get, "/v1/integrations/registered", token: api.ownerToken)
         #expect(try api.decode(RegisteredIntegrationListDTO.self, listed).registrations.isEmpty)
     }

@@ -128,7 +128,8 @@ struct ParsingTests {
         ),
         (
             ["serve", "--listen", "localhost"], "Invalid value 'localhost' for '--listen <host:port>'; use for example 127.0.0.1:8080.",
-            "Usage: courier serve [--listen <host:port>] [--data-dir <dir>] [--database <url>] [--cas <url>]", "courier serve"
+            "Usage: courier serve [--listen <host:port>] [--data-dir <dir>] [--database <url>] [--cas <url>] [--rotate-master-key]",
+            "courier serve"
         ),
     ])
     func reportsUsageErrors(arguments: [String], message: String, usage: String, path: String) async {

@@ -41,18 +41,16 @@ func runCourier(_ arguments: [String], environment: [String: String], stdin: Str
     process.standardError = err
     process.standardInput = FileHandle.nullDevice
     try process.run()
+    let stdout = OutputBuffer()
+    let stderr = OutputBuffer()
     return await withCheckedContinuation { continuation in
         DispatchQueue.global().async {
-            let stdout = out.fileHandleForReading.readDataToEndOfFile()
-            let stderr = err.fileHandleForReading.readDataToEndOfFile()
+            let group = DispatchGroup()
+            stdout.drain(out.fileHandleForReading, group: group)
+            stderr.drain(err.fileHandleForReading, group: group)
+            group.wait()
             process.waitUntilExit()
-            continuation.resume(
-                returning: CommandResult(
-                    status: process.terminationStatus,
-                    stdout: String(decoding: stdout, as: UTF8.self),
-                    stderr: String(decoding: stderr, as: UTF8.self)
-                )
-            )
+            continuation.resume(returning: CommandResult(status: process.terminationStatus, stdout: stdout.text, stderr: stderr.text))
         }
     }
 }
@@ -81,15 +79,9 @@ final class ServerProcess: Sendable {
         let err = Pipe()
         process.standardOutput = out
         process.standardError = err
-        out.fileHandleForReading.readabilityHandler = { handle in
-            let chunk = handle.availableData
-            stdoutBuffer.append(chunk)
-        }
-        err.fileHandleForReading.readabilityHandler = { handle in
-            let chunk = handle.availableData
-            stderrBuffer.append(chunk)
-        }
         try process.run()
+        stdoutBuffer.drain(out.fileHandleForReading)
+        stderrBuffer.drain(err.fileHandleForReading)
         let prefix = "courier listening on "
         let line = try await Self.poll(timeout: .seconds(30), what: "the readiness line") {
             stdoutBuffer.text
@@ -149,7 +141,28 @@ struct PollTimeout: Error, CustomStringConvertible {
 final class OutputBuffer: Sendable {
     private let data = Mutex(Data())
 
-    func append(_ chunk: Data) { data.withLock { $0.append(chunk) } }
+    /// Reads `handle` to its end on a background queue, appending as bytes arrive; `group` is left when it ends.
+    ///
+    /// Reads with `read(2)` and retries on EINTR: Foundation's `availableData` traps on an interrupted read.
+    func drain(_ handle: FileHandle, group: DispatchGroup? = nil) {
+        group?.enter()
+        let descriptor = handle.fileDescriptor
+        DispatchQueue.global().async {
+            var buffer = [UInt8](repeating: 0, count: 65_536)
+            while true {
+                let count = read(descriptor, &buffer, buffer.count)
+                if count > 0 {
+                    let chunk = Data(buffer[..<count])
+                    self.data.withLock { $0.append(chunk) }
+                } else if count < 0 && errno == EINTR {
+                    continue
+                } else {
+                    break
+                }
+            }
+            group?.leave()
+        }
+    }
 
     /// Everything written so far, as text.
     var text: String { String(decoding: data.withLock { $0 }, as: UTF8.self) }

@@ -97,7 +97,10 @@ import FoundationNetworking
         let unreachable = try await runCourier(["workflow", "list"], environment: ["COURIER_SERVER": "http://127.0.0.1:9", "COURIER_TOKEN": "x"])
         #expect(unreachable.status == 1 && unreachable.stderr.contains("127.0.0.1:9"))
         let badListen = try await runCourier(["serve", "--listen", "nowhere"], environment: [:])
-        #expect(badListen.status == 1 && badListen.stderr.contains("--listen 'nowhere' must be HOST:PORT"))
+        #expect(badListen.status == 2 && badListen.stderr.contains("Invalid value 'nowhere' for '--listen <host:port>'"))
+        let badDatabase = try await runCourier(["serve", "--listen", "127.0.0.1:0", "--database", "mysql://u:hunter2@db/x"], environment: [:])
+        #expect(badDatabase.status == 1)
+        #expect(badDatabase.stderr == "Error: --database 'mysql://db/x' is not supported; use sqlite:PATH.\n")
     }
 
     @Test func oversizedBodiesAreRefusedWith413() async throws {

@@ -62,18 +62,21 @@ import Testing
 
     @Test func newMigrationsApplyInOrderInTheirOwnTransactions() async throws {
         let database = try await SQLiteDatabase(path: path)
+        let schema = CourierSchema.migrations(for: .sqlite)
+        let current = schema.map(\.version)
+        let next = (current.max() ?? 0) + 1
         let later = [
-            Migration(version: 3, name: "add_index", sql: "CREATE INDEX notes_body_idx ON notes (body);"),
-            Migration(version: 2, name: "create_notes", sql: "CREATE TABLE notes (id TEXT PRIMARY KEY, body TEXT NOT NULL);"),
+            Migration(version: next + 1, name: "add_index", sql: "CREATE INDEX notes_body_idx ON notes (body);"),
+            Migration(version: next, name: "create_notes", sql: "CREATE TABLE notes (id TEXT PRIMARY KEY, body TEXT NOT NULL);"),
         ]
-        let all = CourierSchema.migrations(for: .sqlite) + later
-        #expect(try await Migrator.migrate(database, migrations: all).map(\.version) == [2, 3])
-        #expect(try await Migrator.appliedVersions(of: database) == [1, 2, 3])
+        let all = schema + later
+        #expect(try await Migrator.migrate(database, migrations: all).map(\.version) == [next, next + 1])
+        #expect(try await Migrator.appliedVersions(of: database) == current + [next, next + 1])
 
         // A failing migration is not recorded and leaves no partial change behind.
-        let broken = Migration(version: 4, name: "broken", sql: "CREATE TABLE half (id TEXT); SELECT * FROM no_such_table;")
+        let broken = Migration(version: next + 2, name: "broken", sql: "CREATE TABLE half (id TEXT); SELECT * FROM no_such_table;")
         await #expect(throws: SQLError.self) { try await Migrator.migrate(database, migrations: all + [broken]) }
-        #expect(try await Migrator.appliedVersions(of: database) == [1, 2, 3])
+        #expect(try await Migrator.appliedVersions(of: database) == current + [next, next + 1])
         let tables = try await database.read { connection in
             try connection.query("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'half'")
         }
