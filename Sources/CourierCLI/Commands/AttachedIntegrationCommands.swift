@@ -96,8 +96,9 @@ extension CourierCommand.IntegrationCommands.Attached {
         }
 
         func run(in invocation: Invocation) async throws {
-            let attachments = try await invocation.client().listAttachments(project: project, workflow: workflow).sorted {
-                ($0.workflow.project, $0.workflow.name, $0.integration.name, $0.id) < ($1.workflow.project, $1.workflow.name, $1.integration.name, $1.id)
+            let attachments = try await invocation.client().listAttachments(project: project, workflow: workflow).sorted { first, second in
+                (first.workflow.project, first.workflow.name, first.integration.name, first.id)
+                    < (second.workflow.project, second.workflow.name, second.integration.name, second.id)
             }
             switch invocation.output {
             case .json:

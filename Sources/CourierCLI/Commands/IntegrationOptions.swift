@@ -28,8 +28,7 @@ struct IntegrationOptions: Sendable, Equatable {
     }
 
     /// The help line of the `--opt` option, shared by the commands that take it.
-    static let optionHelp = "An input of the integration, typed by its schema; key=@path reads the value from a file, "
-        + "minus one trailing newline."
+    static let optionHelp = "An input of the integration; key=@path reads the value from a file, minus one trailing newline."
 
     /// The options, in command-line order.
     var options: [Option]
@@ -88,7 +87,11 @@ struct IntegrationOptions: Sendable, Equatable {
         case "integer":
             value = Int64(text).map(JSONValue.integer)
         case "number":
-            value = Double(text).flatMap { $0.isFinite ? JSONValue.number($0) : nil }
+            if let number = Double(text), number.isFinite {
+                value = .number(number)
+            } else {
+                value = nil
+            }
         default:
             value = .string(text)
         }

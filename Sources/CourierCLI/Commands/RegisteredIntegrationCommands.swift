@@ -27,7 +27,8 @@ extension CourierCommand.IntegrationCommands.Registered {
                 .value("description", help: "What the registration is for."),
                 .value("opt", valueName: "key=value", help: IntegrationOptions.optionHelp, repeatable: true),
             ],
-            positionals: [PositionalSpec("integration-id", help: "The available integration to register, e.g. dependency-track.")]
+            positionals: [PositionalSpec("integration-id", help: "The available integration to register, e.g. dependency-track.")],
+            usage: "<integration-id> --name <name> [--description <description>] [--opt <key=value> ...]"
         )
 
         var integrationID: String
