@@ -51,7 +51,7 @@ let package = Package(
             ]
         ),
         /// The command line: argument parsing, API client, tables.
-        .target(name: "CourierCLI", dependencies: ["CourierCore", "CourierWire", "CourierServer"]),
+        .target(name: "CourierCLI", dependencies: ["CourierCore", "CourierWire", "CourierIntegrationKit", "CourierServer"]),
         /// Test doubles and conformance suites shared by the test targets.
         .target(
             name: "CourierTestSupport",
@@ -80,7 +80,10 @@ let package = Package(
             name: "CourierAPITests",
             dependencies: ["CourierCore", "CourierAPI", "CourierHTTP", "CourierStorage", "CourierCrypto", "CourierServer", "CourierTestSupport"]
         ),
-        .testTarget(name: "CourierCLITests", dependencies: ["CourierCLI", "CourierCore", "CourierWire", "CourierServer"]),
+        .testTarget(
+            name: "CourierCLITests",
+            dependencies: ["CourierCLI", "CourierCore", "CourierWire", "CourierIntegrationKit", "CourierServer"]
+        ),
         .testTarget(name: "CourierEndToEndTests", dependencies: ["CourierCore", "CourierWire", "CourierTestSupport"]),
     ]
 )

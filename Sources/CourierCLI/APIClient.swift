@@ -36,8 +36,8 @@ public struct APIClient: Sendable {
     }
 
     /// `DELETE path`, ignoring any body.
-    public func delete(_ path: String) async throws(CLIError) {
-        _ = try await send("DELETE", path, query: [], body: nil)
+    public func delete(_ path: String, query: [URLQueryItem] = []) async throws(CLIError) {
+        _ = try await send("DELETE", path, query: query, body: nil)
     }
 
     /// `/v1/tokens/a%2Fb`: joins path segments, percent-encoding each; the result is a percent-encoded path.

@@ -41,6 +41,11 @@ public struct Invocation: Sendable {
         context.standardOutput.write(table.render())
     }
 
+    /// Writes a table that explains an error to standard error.
+    public func printNote(_ table: Table) {
+        context.standardError.write(table.render())
+    }
+
     /// Writes `value` as pretty-printed, stable JSON to standard output.
     public func printJSON<Value: Encodable>(_ value: Value) throws(CLIError) {
         do {
