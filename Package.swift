@@ -40,7 +40,9 @@ let package = Package(
         /// HTTP/1.1 transport on libmicrohttpd: server, router, requests and responses.
         .target(name: "CourierHTTP", dependencies: ["CMicroHTTPD", "CourierLogging"]),
         /// API handlers: decode, call a use case, encode; authentication and error mapping.
-        .target(name: "CourierAPI", dependencies: ["CourierCore", "CourierHTTP", "CourierWire", "CourierLogging", "CourierIntegrationKit"], resources: [.copy("openapi.json")]),
+        .target(
+            name: "CourierAPI", dependencies: ["CourierCore", "CourierHTTP", "CourierWire", "CourierLogging", "CourierIntegrationKit"],
+            resources: [.copy("openapi.json")]),
         /// Composition root: configuration, bootstrap, wiring and `courier serve`.
         .target(
             name: "CourierServer",

@@ -1,7 +1,8 @@
 import CourierServer
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Somewhere text goes: standard output, standard error, or a buffer in tests.
@@ -58,9 +59,10 @@ public struct CLIEnvironment: Sendable {
 
     /// `$XDG_CONFIG_HOME/courier/config.json`, else `$HOME/.config/courier/config.json`.
     public var configFile: URL {
-        let configHome = variable("XDG_CONFIG_HOME").map { URL(fileURLWithPath: $0, isDirectory: true) }
+        let configHome =
+            variable("XDG_CONFIG_HOME").map { URL(fileURLWithPath: $0, isDirectory: true) }
             ?? URL(fileURLWithPath: variable("HOME") ?? fallbackHomeDirectory, isDirectory: true)
-                .appendingPathComponent(".config", isDirectory: true)
+            .appendingPathComponent(".config", isDirectory: true)
         return configHome.appendingPathComponent("courier", isDirectory: true).appendingPathComponent("config.json")
     }
 }

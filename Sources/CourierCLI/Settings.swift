@@ -1,7 +1,8 @@
 import CourierWire
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The contents of the config file written by `courier login`.

@@ -1,3 +1,5 @@
+import struct Foundation.Date
+
 /// Durable state of Courier, read and written in transactions.
 ///
 /// Conform a storage backend to this protocol and run `StoreConformance` (in
@@ -79,5 +81,3 @@ public protocol StoreTransaction {
     /// Marks an attachment deleted.
     func deleteAttachment(id: String, at date: Date) throws
 }
-
-import struct Foundation.Date

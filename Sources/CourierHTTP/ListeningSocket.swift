@@ -20,9 +20,11 @@ enum ListeningSocket {
         var reuse: Int32 = 1
         let addressSize = socklen_t(MemoryLayout<sockaddr_in>.size)
         guard setsockopt(descriptor, SOL_SOCKET, SO_REUSEADDR, &reuse, socklen_t(MemoryLayout<Int32>.size)) == 0,
-            withUnsafePointer(to: &address, { pointer in
-                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, addressSize) }
-            }) == 0,
+            withUnsafePointer(
+                to: &address,
+                { pointer in
+                    pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, addressSize) }
+                }) == 0,
             listen(descriptor, SOMAXCONN) == 0
         else {
             let reason = lastErrorReason()

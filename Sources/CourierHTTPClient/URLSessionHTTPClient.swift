@@ -2,7 +2,7 @@ import CourierIntegrationKit
 import Foundation
 
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// The live ``HTTPClient``: URLSession (libcurl on Linux) behind an ``EgressGuard``.

@@ -171,7 +171,8 @@ public struct IntegrationService: Sendable {
         if alreadyAttached {
             throw CourierError(.alreadyExists, "Integration '\(name)' is already attached to workflow \(project)/\(workflowName).")
         }
-        let state = Registration(configuration: try Self.decodeConfiguration(registration.configuration), credentials: try credentials(of: registration))
+        let state = Registration(
+            configuration: try Self.decodeConfiguration(registration.configuration), credentials: try credentials(of: registration))
         let configuration = try await catalog.attach(registration.kind, payload: .object(options), registration: state, context: context)
         let attachment = IntegrationAttachment(
             id: environment.newID(),

@@ -233,7 +233,10 @@ extension JSONValue {
         writeElement: (Element, inout String, String) -> Void
     ) {
         output += open
-        guard !elements.isEmpty else { return output += close }
+        guard !elements.isEmpty else {
+            output += close
+            return
+        }
         let inner = indentation + "  "
         for (index, element) in elements.enumerated() {
             if index > 0 { output += "," }

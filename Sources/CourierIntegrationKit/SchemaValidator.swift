@@ -77,7 +77,8 @@ public enum SchemaValidator {
         }
         var error: String?
         if let allowed = property.allowedValues, !allowed.contains(where: { equalAsJSON($0, value) }) {
-            error = allowed.count == 1
+            error =
+                allowed.count == 1
                 ? "value must be \(allowed[0].serialized())"
                 : "value must be one of \(allowed.map { $0.serialized() }.joined(separator: ", "))"
         }

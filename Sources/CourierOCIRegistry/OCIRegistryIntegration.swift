@@ -43,7 +43,7 @@ public struct OCIRegistryIntegration: Integration {
         public var prefix: String?
 
         public static let inputSchema = InputSchema(properties: [
-            .string("prefix", minLength: 1, description: "OCI images name prefix (default chainloop)"),
+            .string("prefix", minLength: 1, description: "OCI images name prefix (default chainloop)")
         ])
     }
 

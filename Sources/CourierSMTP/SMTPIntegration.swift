@@ -57,7 +57,7 @@ public struct SMTPIntegration: Integration {
         public var cc: String?
 
         public static let inputSchema = InputSchema(properties: [
-            .string("cc", format: .email, description: "The email address of the carbon copy recipient."),
+            .string("cc", format: .email, description: "The email address of the carbon copy recipient.")
         ])
     }
 

@@ -21,7 +21,7 @@ public struct SlackWebhookIntegration: Integration {
         public var webhook: String
 
         public static let inputSchema = InputSchema(properties: [
-            .string("webhook", format: .uri, required: true, description: "URL of the slack webhook"),
+            .string("webhook", format: .uri, required: true, description: "URL of the slack webhook")
         ])
     }
 

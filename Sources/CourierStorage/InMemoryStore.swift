@@ -1,6 +1,7 @@
 import CourierCore
-import struct Foundation.Date
 import Synchronization
+
+import struct Foundation.Date
 
 /// A `Store` kept in memory, with the same semantics as `SQLStore`.
 ///

@@ -1,4 +1,5 @@
 import CourierCore
+
 import struct Foundation.Date
 
 /// One numbered change to a database schema.

@@ -1,4 +1,5 @@
 import CourierCore
+
 import struct Foundation.Date
 
 /// A `Store` on any `SQLDatabase`, written once for every SQL dialect.

@@ -24,7 +24,7 @@ public struct WebhookIntegration: Integration {
         public var url: String
 
         public static let inputSchema = InputSchema(properties: [
-            .string("url", format: .uri, minLength: 1, required: true, description: "Webhook URL to send payloads to"),
+            .string("url", format: .uri, minLength: 1, required: true, description: "Webhook URL to send payloads to")
         ])
     }
 

@@ -9,7 +9,8 @@ import Foundation
 import Testing
 
 @Suite struct IntegrationAPITests {
-    static let registerBody = #"{"kind":"recorder","name":"hooks","description":"team hooks","options":{"url":"https://sink.example/x","apiKey":"sk-live-123"}}"#
+    static let registerBody =
+        #"{"kind":"recorder","name":"hooks","description":"team hooks","options":{"url":"https://sink.example/x","apiKey":"sk-live-123"}}"#
 
     @Test func availableListsTheCatalogWithInputs() async throws {
         let api = try await APITestHarness()
@@ -53,7 +54,10 @@ import Testing
             #"{"kind":"recorder","name":"hooks","options":{"url":"https://x.example","apiKey":"k","foo":1}}"#, 400,
             "validation error: additionalProperties 'foo' not allowed"
         ),
-        (#"{"kind":"recorder","name":"hooks","options":{"url":"https://refuse.example","apiKey":"k"}}"#, 400, "validation error: the remote end refused the key"),
+        (
+            #"{"kind":"recorder","name":"hooks","options":{"url":"https://refuse.example","apiKey":"k"}}"#, 400,
+            "validation error: the remote end refused the key"
+        ),
         (#"{"kind":"recorder","name":"hooks","options":[]}"#, 400, "The field 'options' has the wrong type; expected an object."),
     ])
     func badRegistrationsAreRefusedWithTheCause(body: String, status: Int, message: String) async throws {
@@ -102,7 +106,10 @@ import Testing
             json: #"{"integration":"hooks","project":"demo","workflow":"deploy","options":{"channel":""}}"#
         )
         #expect(try api.error(badOption).message == "validation error: length must be >= 1, but got 0")
-        #expect(await api.send(.post, "/v1/integrations/attached", token: owner, json: #"{"integration":"hooks","project":"demo","workflow":"deploy","options":{}}"#).status == 201)
+        #expect(
+            await api.send(
+                .post, "/v1/integrations/attached", token: owner, json: #"{"integration":"hooks","project":"demo","workflow":"deploy","options":{}}"#
+            ).status == 201)
 
         let all = try api.decode(AttachmentListDTO.self, await api.send(.get, "/v1/integrations/attached", token: owner))
         #expect(all.attachments.map(\.workflow.name) == ["build", "deploy"])

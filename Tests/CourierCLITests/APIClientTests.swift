@@ -1,6 +1,7 @@
 import CourierWire
 import Foundation
 import Testing
+
 @testable import CourierCLI
 
 @Suite("API client")
@@ -49,11 +50,12 @@ struct APIClientTests {
         harness.transport.respond("GET", "/v1/workflows", with: .failure(.cannotConnect))
         let result = await harness.run(["workflow", "list", "--server", "http://127.0.0.1:9999", "--token", "t"])
         #expect(result.status == 1)
-        #expect(result.standardError == """
-            Error: Could not reach the Courier server at http://127.0.0.1:9999; start one with 'courier serve', \
-            or point to a running one with --server URL or COURIER_SERVER.
+        #expect(
+            result.standardError == """
+                Error: Could not reach the Courier server at http://127.0.0.1:9999; start one with 'courier serve', \
+                or point to a running one with --server URL or COURIER_SERVER.
 
-            """)
+                """)
     }
 
     @Test func reportsATimeout() async {
@@ -61,8 +63,9 @@ struct APIClientTests {
         harness.transport.respond("GET", "/v1/tokens", with: .failure(.timedOut(seconds: 30)))
         let result = await harness.runAuthenticated(["token", "list"])
         #expect(result.status == 1)
-        #expect(result.standardError
-            == "Error: The Courier server at http://127.0.0.1:8080 did not answer within 30 seconds; check that it is healthy.\n")
+        #expect(
+            result.standardError
+                == "Error: The Courier server at http://127.0.0.1:8080 did not answer within 30 seconds; check that it is healthy.\n")
     }
 
     @Test func neverPrintsTheToken() async {

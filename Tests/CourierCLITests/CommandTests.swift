@@ -2,6 +2,7 @@ import CourierServer
 import CourierWire
 import Foundation
 import Testing
+
 @testable import CourierCLI
 
 @Suite("Commands")
@@ -23,9 +24,10 @@ struct CommandTests {
         let harness = Harness()
         let result = await harness.run(["serve", "--listen", "127.0.0.1:0", "--database", "sqlite:/tmp/x.db", "--cas", "file:/tmp/cas"])
         #expect(result.status == 0)
-        #expect(harness.servedOptions.withLock { $0 } == [
-            ServeOptions(listen: "127.0.0.1:0", dataDirectory: nil, database: "sqlite:/tmp/x.db", cas: "file:/tmp/cas")
-        ])
+        #expect(
+            harness.servedOptions.withLock { $0 } == [
+                ServeOptions(listen: "127.0.0.1:0", dataDirectory: nil, database: "sqlite:/tmp/x.db", cas: "file:/tmp/cas")
+            ])
     }
 
     @Test func serveTakesTheDataDirectoryFromTheEnvironmentUnlessGiven() async {
@@ -80,12 +82,13 @@ struct CommandTests {
     @Test func loginRequiresAToken() async {
         let result = await Harness().run(["login", "--server", "http://s:1"])
         #expect(result.status == 2)
-        #expect(result.standardError == """
-            Error: Missing required option '--token <token>'.
-            Usage: courier login --server <url> --token <token>
-            See 'courier login --help'.
+        #expect(
+            result.standardError == """
+                Error: Missing required option '--token <token>'.
+                Usage: courier login --server <url> --token <token>
+                See 'courier login --help'.
 
-            """)
+                """)
     }
 
     // MARK: - org
@@ -96,14 +99,15 @@ struct CommandTests {
         harness.transport.respond("POST", "/v1/organizations", status: 201, json: created)
         let result = await harness.run(["org", "create", "acme"])
         #expect(result.status == 0)
-        #expect(result.standardOutput == """
-            ┌──────────────┬───────────────┐
-            │ ORGANIZATION │ OWNER TOKEN   │
-            ├──────────────┼───────────────┤
-            │ acme         │ courier_owner │
-            └──────────────┴───────────────┘
+        #expect(
+            result.standardOutput == """
+                ┌──────────────┬───────────────┐
+                │ ORGANIZATION │ OWNER TOKEN   │
+                ├──────────────┼───────────────┤
+                │ acme         │ courier_owner │
+                └──────────────┴───────────────┘
 
-            """)
+                """)
         #expect(result.standardError == "Store the owner token now; it is shown only once.\n")
         let request = try #require(harness.transport.requests.first)
         #expect(request.method == "POST")
@@ -125,14 +129,15 @@ struct CommandTests {
             ["token", "create", "--name", "ci", "--role", "robot", "--project", "shop", "--workflow", "build"]
         )
         #expect(result.status == 0)
-        #expect(result.standardOutput == """
-            ┌──────┬───────┬────────────┬───────────────┐
-            │ NAME │ ROLE  │ SCOPE      │ TOKEN         │
-            ├──────┼───────┼────────────┼───────────────┤
-            │ ci   │ robot │ shop/build │ courier_robot │
-            └──────┴───────┴────────────┴───────────────┘
+        #expect(
+            result.standardOutput == """
+                ┌──────┬───────┬────────────┬───────────────┐
+                │ NAME │ ROLE  │ SCOPE      │ TOKEN         │
+                ├──────┼───────┼────────────┼───────────────┤
+                │ ci   │ robot │ shop/build │ courier_robot │
+                └──────┴───────┴────────────┴───────────────┘
 
-            """)
+                """)
         #expect(result.standardError == "Store the token now; it is shown only once.\n")
         let request = try #require(harness.transport.requests.first)
         #expect(request.method == "POST" && request.url.path == "/v1/tokens")
@@ -149,15 +154,16 @@ struct CommandTests {
         harness.transport.respond("GET", "/v1/tokens", json: TokenListDTO(tokens: [robotToken, ownerToken]))
         let result = await harness.runAuthenticated(["token", "list"])
         #expect(result.status == 0)
-        #expect(result.standardOutput == """
-            ┌───────┬───────┬────────────┬─────────────────────────┐
-            │ NAME  │ ROLE  │ SCOPE      │ CREATED AT              │
-            ├───────┼───────┼────────────┼─────────────────────────┤
-            │ ci    │ robot │ shop/build │ 2026-12-04 15:24:42 UTC │
-            │ owner │ owner │            │ 2026-12-04 15:24:42 UTC │
-            └───────┴───────┴────────────┴─────────────────────────┘
+        #expect(
+            result.standardOutput == """
+                ┌───────┬───────┬────────────┬─────────────────────────┐
+                │ NAME  │ ROLE  │ SCOPE      │ CREATED AT              │
+                ├───────┼───────┼────────────┼─────────────────────────┤
+                │ ci    │ robot │ shop/build │ 2026-12-04 15:24:42 UTC │
+                │ owner │ owner │            │ 2026-12-04 15:24:42 UTC │
+                └───────┴───────┴────────────┴─────────────────────────┘
 
-            """)
+                """)
         let request = try #require(harness.transport.requests.first)
         #expect(request.method == "GET" && request.body == nil)
         #expect(request.headers["Authorization"] == "Bearer courier_secret")
@@ -199,19 +205,21 @@ struct CommandTests {
             ["workflow", "create", "--name", "build", "--project", "shop", "--team", "payments", "--description", "Builds"]
         )
         #expect(result.status == 0)
-        #expect(result.standardOutput == """
-            ┌───────┬─────────┬──────────┬─────────────────────────┐
-            │ NAME  │ PROJECT │ TEAM     │ CREATED AT              │
-            ├───────┼─────────┼──────────┼─────────────────────────┤
-            │ build │ shop    │ payments │ 2026-12-04 15:24:42 UTC │
-            └───────┴─────────┴──────────┴─────────────────────────┘
+        #expect(
+            result.standardOutput == """
+                ┌───────┬─────────┬──────────┬─────────────────────────┐
+                │ NAME  │ PROJECT │ TEAM     │ CREATED AT              │
+                ├───────┼─────────┼──────────┼─────────────────────────┤
+                │ build │ shop    │ payments │ 2026-12-04 15:24:42 UTC │
+                └───────┴─────────┴──────────┴─────────────────────────┘
 
-            """)
+                """)
         let request = try #require(harness.transport.requests.first)
         #expect(request.method == "POST" && request.url.path == "/v1/workflows")
         #expect(request.headers["Authorization"] == "Bearer courier_secret")
-        #expect(try body(request, as: CreateWorkflowRequest.self)
-            == CreateWorkflowRequest(name: "build", project: "shop", team: "payments", description: "Builds"))
+        #expect(
+            try body(request, as: CreateWorkflowRequest.self)
+                == CreateWorkflowRequest(name: "build", project: "shop", team: "payments", description: "Builds"))
 
         let json = await harness.runAuthenticated(["workflow", "create", "--name", "build", "--project", "shop", "-o", "json"])
         #expect(try decodeJSON(WorkflowDTO.self, json.standardOutput) == workflow)
@@ -223,15 +231,16 @@ struct CommandTests {
         let other = WorkflowDTO(id: "wf-2", name: "audit", project: "shop", team: "", description: "", createdAt: sampleDate)
         harness.transport.respond("GET", "/v1/workflows", json: WorkflowListDTO(workflows: [workflow, other]))
         let result = await harness.runAuthenticated(["workflow", "list", "--project", "shop"])
-        #expect(result.standardOutput == """
-            ┌───────┬─────────┬──────────┬─────────────────────────┐
-            │ NAME  │ PROJECT │ TEAM     │ CREATED AT              │
-            ├───────┼─────────┼──────────┼─────────────────────────┤
-            │ audit │ shop    │          │ 2026-12-04 15:24:42 UTC │
-            │ build │ shop    │ payments │ 2026-12-04 15:24:42 UTC │
-            └───────┴─────────┴──────────┴─────────────────────────┘
+        #expect(
+            result.standardOutput == """
+                ┌───────┬─────────┬──────────┬─────────────────────────┐
+                │ NAME  │ PROJECT │ TEAM     │ CREATED AT              │
+                ├───────┼─────────┼──────────┼─────────────────────────┤
+                │ audit │ shop    │          │ 2026-12-04 15:24:42 UTC │
+                │ build │ shop    │ payments │ 2026-12-04 15:24:42 UTC │
+                └───────┴─────────┴──────────┴─────────────────────────┘
 
-            """)
+                """)
         #expect(harness.transport.requests.first?.url.query == "project=shop")
 
         let json = await harness.runAuthenticated(["workflow", "list", "-o", "json"])
@@ -245,8 +254,9 @@ struct CommandTests {
         let all = await harness.runAuthenticated(["workflow", "list"])
         #expect(all.standardOutput == "There are no workflows yet; create one with 'courier workflow create --name NAME --project PROJECT'.\n")
         let inProject = await harness.runAuthenticated(["workflow", "list", "--project", "shop"])
-        #expect(inProject.standardOutput
-            == "There are no workflows in project 'shop' yet; create one with 'courier workflow create --name NAME --project shop'.\n")
+        #expect(
+            inProject.standardOutput
+                == "There are no workflows in project 'shop' yet; create one with 'courier workflow create --name NAME --project shop'.\n")
     }
 
     @Test func workflowDeleteUsesTheProjectPath() async throws {

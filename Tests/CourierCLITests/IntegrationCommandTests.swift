@@ -2,6 +2,7 @@ import CourierIntegrationKit
 import CourierWire
 import Foundation
 import Testing
+
 @testable import CourierCLI
 
 @Suite("Integration commands")
@@ -68,18 +69,19 @@ struct IntegrationCommandTests {
         let harness = harness()
         let result = await harness.runAuthenticated(["integration", "available", "ls"])
         #expect(result.status == 0)
-        #expect(result.standardOutput == """
-            ┌──────────────────┬─────────┬──────────────────────┬───────────────────────────────────────────────────────────┐
-            │ ID               │ VERSION │ MATERIAL REQUIREMENT │ DESCRIPTION                                               │
-            ├──────────────────┼─────────┼──────────────────────┼───────────────────────────────────────────────────────────┤
-            │ dependency-track │ 1.7     │ SBOM_CYCLONEDX_JSON  │ Send CycloneDX SBOMs to your Dependency-Track instance    │
-            ├──────────────────┼─────────┼──────────────────────┼───────────────────────────────────────────────────────────┤
-            │ smtp             │ 1.0     │                      │ Send emails with information about a received attestation │
-            ├──────────────────┼─────────┼──────────────────────┼───────────────────────────────────────────────────────────┤
-            │ webhook          │ 1.2     │                      │ Send attestations to an HTTP endpoint                     │
-            └──────────────────┴─────────┴──────────────────────┴───────────────────────────────────────────────────────────┘
+        #expect(
+            result.standardOutput == """
+                ┌──────────────────┬─────────┬──────────────────────┬───────────────────────────────────────────────────────────┐
+                │ ID               │ VERSION │ MATERIAL REQUIREMENT │ DESCRIPTION                                               │
+                ├──────────────────┼─────────┼──────────────────────┼───────────────────────────────────────────────────────────┤
+                │ dependency-track │ 1.7     │ SBOM_CYCLONEDX_JSON  │ Send CycloneDX SBOMs to your Dependency-Track instance    │
+                ├──────────────────┼─────────┼──────────────────────┼───────────────────────────────────────────────────────────┤
+                │ smtp             │ 1.0     │                      │ Send emails with information about a received attestation │
+                ├──────────────────┼─────────┼──────────────────────┼───────────────────────────────────────────────────────────┤
+                │ webhook          │ 1.2     │                      │ Send attestations to an HTTP endpoint                     │
+                └──────────────────┴─────────┴──────────────────────┴───────────────────────────────────────────────────────────┘
 
-            """)
+                """)
         let request = try #require(harness.transport.requests.first)
         #expect(request.method == "GET" && request.url.path == "/v1/integrations/available" && request.body == nil)
         #expect(request.headers["Authorization"] == "Bearer courier_secret")
@@ -105,17 +107,17 @@ struct IntegrationCommandTests {
             └──────────────────┴─────────┴──────────────────────┴────────────────────────────────────────────────────────┘
 
             """ + dependencyTrackRegistrationInputs + """
-            ┌───────────────────────────────────────────────────────────────────────────────────────────┐
-            │ Attachment inputs                                                                         │
-            ├─────────────┬────────┬──────────┬─────────────────────────────────────────────────────────┤
-            │ FIELD       │ TYPE   │ REQUIRED │ DESCRIPTION                                             │
-            ├─────────────┼────────┼──────────┼─────────────────────────────────────────────────────────┤
-            │ filter      │ string │ No       │ Annotations to match                                    │
-            │ projectID   │ string │ No       │ The ID of the existing project to send the SBOMs to     │
-            │ projectName │ string │ No       │ The name of the project to create and send the SBOMs to │
-            └─────────────┴────────┴──────────┴─────────────────────────────────────────────────────────┘
+                ┌───────────────────────────────────────────────────────────────────────────────────────────┐
+                │ Attachment inputs                                                                         │
+                ├─────────────┬────────┬──────────┬─────────────────────────────────────────────────────────┤
+                │ FIELD       │ TYPE   │ REQUIRED │ DESCRIPTION                                             │
+                ├─────────────┼────────┼──────────┼─────────────────────────────────────────────────────────┤
+                │ filter      │ string │ No       │ Annotations to match                                    │
+                │ projectID   │ string │ No       │ The ID of the existing project to send the SBOMs to     │
+                │ projectName │ string │ No       │ The name of the project to create and send the SBOMs to │
+                └─────────────┴────────┴──────────┴─────────────────────────────────────────────────────────┘
 
-            """
+                """
         let byName = await harness.runAuthenticated(["integration", "available", "describe", "--name", "dependency-track"])
         #expect(byName.status == 0)
         #expect(byName.standardOutput == expected)
@@ -143,12 +145,13 @@ struct IntegrationCommandTests {
     @Test func availableDescribeTakesExactlyOneOfNameAndID() async {
         let neither = await Harness().run(["integration", "available", "describe"])
         #expect(neither.status == 2)
-        #expect(neither.standardError == """
-            Error: Missing required option '--name <id>'.
-            Usage: courier integration available describe (--name <id> | --id <id>)
-            See 'courier integration available describe --help'.
+        #expect(
+            neither.standardError == """
+                Error: Missing required option '--name <id>'.
+                Usage: courier integration available describe (--name <id> | --id <id>)
+                See 'courier integration available describe --help'.
 
-            """)
+                """)
         let both = await Harness().run(["integration", "available", "describe", "--name", "smtp", "--id", "smtp"])
         #expect(both.status == 2)
         #expect(both.standardError.hasPrefix("Error: Pass '--name <id>' or '--id <id>', not both.\n"))
@@ -170,16 +173,19 @@ struct IntegrationCommandTests {
         #expect(result.standardError.isEmpty)
         #expect(requestLines(harness) == ["GET /v1/integrations/available", "POST /v1/integrations/registered"])
         let post = harness.transport.requests.last
-        #expect(try body(post, as: RegisterIntegrationRequest.self) == RegisterIntegrationRequest(
-            kind: "dependency-track", name: "dt-prod", description: "Production DT",
-            options: ["instanceURI": "https://dt.example.com", "apiKey": "s3cret", "allowAutoCreate": true]
-        ))
+        #expect(
+            try body(post, as: RegisterIntegrationRequest.self)
+                == RegisterIntegrationRequest(
+                    kind: "dependency-track", name: "dt-prod", description: "Production DT",
+                    options: ["instanceURI": "https://dt.example.com", "apiKey": "s3cret", "allowAutoCreate": true]
+                ))
         #expect(String(decoding: try #require(post?.body), as: UTF8.self).contains(#""allowAutoCreate":true"#))
 
         let json = await harness.runAuthenticated(["integration", "registered", "add", "dependency-track", "--name", "dt-prod", "-o", "json"])
         #expect(try decodeJSON(RegisteredIntegrationDTO.self, json.standardOutput) == Fixtures.registration)
-        #expect(try body(harness.transport.requests.last, as: RegisterIntegrationRequest.self)
-            == RegisterIntegrationRequest(kind: "dependency-track", name: "dt-prod", options: [:]))
+        #expect(
+            try body(harness.transport.requests.last, as: RegisterIntegrationRequest.self)
+                == RegisterIntegrationRequest(kind: "dependency-track", name: "dt-prod", options: [:]))
     }
 
     @Test func registeredAddSendsStringFieldsAndUnknownKeysAsStrings() async throws {
@@ -237,15 +243,16 @@ struct IntegrationCommandTests {
             ["integration", "registered", "add", "webhook", "--name", "hook", "--opt", "url=https://hooks.example.com/in"]
         )
         #expect(result.status == 0)
-        #expect(result.standardOutput == """
-            ┌──────┬─────────────┬─────────┬───────────────────────────────────┬─────────────────────────┐
-            │ NAME │ DESCRIPTION │ KIND    │ CONFIG                            │ CREATED AT              │
-            ├──────┼─────────────┼─────────┼───────────────────────────────────┼─────────────────────────┤
-            │ hook │             │ webhook │ url: https://hooks.example.com/in │ 2026-12-04 15:24:42 UTC │
-            └──────┴─────────────┴─────────┴───────────────────────────────────┴─────────────────────────┘
-            signingSecret: whsec_123
+        #expect(
+            result.standardOutput == """
+                ┌──────┬─────────────┬─────────┬───────────────────────────────────┬─────────────────────────┐
+                │ NAME │ DESCRIPTION │ KIND    │ CONFIG                            │ CREATED AT              │
+                ├──────┼─────────────┼─────────┼───────────────────────────────────┼─────────────────────────┤
+                │ hook │             │ webhook │ url: https://hooks.example.com/in │ 2026-12-04 15:24:42 UTC │
+                └──────┴─────────────┴─────────┴───────────────────────────────────┴─────────────────────────┘
+                signingSecret: whsec_123
 
-            """)
+                """)
         #expect(result.standardOutput.components(separatedBy: "whsec_123").count == 2)
         #expect(result.standardError == "Store the signing secret now; it is shown only once.\n")
 
@@ -262,12 +269,13 @@ struct IntegrationCommandTests {
         let harness = harness()
         let result = await harness.run(["integration", "registered", "add", "smtp", "--name", "mail", "--opt", "port"])
         #expect(result.status == 2)
-        #expect(result.standardError == """
-            Error: invalid option "port", the expected format is key=value
-            Usage: courier integration registered add <integration-id> --name <name> [--description <description>] [--opt <key=value> ...]
-            See 'courier integration registered add --help'.
+        #expect(
+            result.standardError == """
+                Error: invalid option "port", the expected format is key=value
+                Usage: courier integration registered add <integration-id> --name <name> [--description <description>] [--opt <key=value> ...]
+                See 'courier integration registered add --help'.
 
-            """)
+                """)
         #expect(harness.transport.requests.isEmpty)
     }
 
@@ -286,8 +294,9 @@ struct IntegrationCommandTests {
             ["integration", "registered", "add", "dependency-track", "--name", "dt", "--opt", "apiKey=@/nonexistent/api.key"]
         )
         #expect(result.status == 1)
-        #expect(result.standardError
-            == "Error: Could not read the file '/nonexistent/api.key' given for option 'apiKey'; check that it exists and is readable.\n")
+        #expect(
+            result.standardError
+                == "Error: Could not read the file '/nonexistent/api.key' given for option 'apiKey'; check that it exists and is readable.\n")
         #expect(requestLines(harness) == ["GET /v1/integrations/available"])
     }
 
@@ -364,12 +373,15 @@ struct IntegrationCommandTests {
         ])
         #expect(result.status == 0)
         #expect(result.standardOutput == attachmentTable)
-        #expect(requestLines(harness)
-            == ["GET /v1/integrations/registered/dt-prod", "GET /v1/integrations/available", "POST /v1/integrations/attached"])
-        #expect(try body(harness.transport.requests.last, as: AttachIntegrationRequest.self) == AttachIntegrationRequest(
-            integration: "dt-prod", project: "shop", workflow: "build",
-            options: ["projectName": "shop-sboms", "filter": "environment=prod,team=security"]
-        ))
+        #expect(
+            requestLines(harness)
+                == ["GET /v1/integrations/registered/dt-prod", "GET /v1/integrations/available", "POST /v1/integrations/attached"])
+        #expect(
+            try body(harness.transport.requests.last, as: AttachIntegrationRequest.self)
+                == AttachIntegrationRequest(
+                    integration: "dt-prod", project: "shop", workflow: "build",
+                    options: ["projectName": "shop-sboms", "filter": "environment=prod,team=security"]
+                ))
 
         let json = await harness.runAuthenticated(
             ["integration", "attached", "attach", "--integration", "dt-prod", "--workflow", "build", "--project", "shop", "-o", "json"]
@@ -386,19 +398,20 @@ struct IntegrationCommandTests {
             ["integration", "attached", "add", "--integration", "dt-prod", "--workflow", "build", "--project", "shop", "--opt", "foo=1"]
         )
         #expect(result.status == 1)
-        #expect(result.standardError == """
-            ┌───────────────────────────────────────────────────────────────────────────────────────────┐
-            │ Available options                                                                         │
-            ├─────────────┬────────┬──────────┬─────────────────────────────────────────────────────────┤
-            │ FIELD       │ TYPE   │ REQUIRED │ DESCRIPTION                                             │
-            ├─────────────┼────────┼──────────┼─────────────────────────────────────────────────────────┤
-            │ filter      │ string │ No       │ Annotations to match                                    │
-            │ projectID   │ string │ No       │ The ID of the existing project to send the SBOMs to     │
-            │ projectName │ string │ No       │ The name of the project to create and send the SBOMs to │
-            └─────────────┴────────┴──────────┴─────────────────────────────────────────────────────────┘
-            Error: validation error: additionalProperties 'foo' not allowed
+        #expect(
+            result.standardError == """
+                ┌───────────────────────────────────────────────────────────────────────────────────────────┐
+                │ Available options                                                                         │
+                ├─────────────┬────────┬──────────┬─────────────────────────────────────────────────────────┤
+                │ FIELD       │ TYPE   │ REQUIRED │ DESCRIPTION                                             │
+                ├─────────────┼────────┼──────────┼─────────────────────────────────────────────────────────┤
+                │ filter      │ string │ No       │ Annotations to match                                    │
+                │ projectID   │ string │ No       │ The ID of the existing project to send the SBOMs to     │
+                │ projectName │ string │ No       │ The name of the project to create and send the SBOMs to │
+                └─────────────┴────────┴──────────┴─────────────────────────────────────────────────────────┘
+                Error: validation error: additionalProperties 'foo' not allowed
 
-            """)
+                """)
     }
 
     @Test func attachedAddRequiresItsThreeOptions() async {
@@ -450,15 +463,19 @@ struct IntegrationCommandTests {
     @Test func parsesEveryIntegrationCommand() throws {
         typealias Integration = CourierCommand.IntegrationCommands
         #expect(try parsed(["integration", "available", "describe", "--id", "smtp"]) as? Integration.Available.Describe == .init(id: "smtp"))
-        #expect(try parsed(["integration", "registered", "add", "smtp", "--name", "mail", "--opt", "port=25", "--opt", "tls=true"])
-            as? Integration.Registered.Add == .init(
-                integrationID: "smtp", name: "mail",
-                options: IntegrationOptions([.init(key: "port", value: .literal("25")), .init(key: "tls", value: .literal("true"))])
-            ))
-        #expect(try parsed(["integration", "registered", "delete", "--name", "mail", "--force"]) as? Integration.Registered.Delete
-            == .init(name: "mail", force: true))
-        #expect(try parsed(["integration", "attached", "attach", "--integration", "mail", "--workflow", "build", "--project", "shop"])
-            as? Integration.Attached.Add == .init(integration: "mail", workflow: "build", project: "shop"))
+        #expect(
+            try parsed(["integration", "registered", "add", "smtp", "--name", "mail", "--opt", "port=25", "--opt", "tls=true"])
+                as? Integration.Registered.Add
+                == .init(
+                    integrationID: "smtp", name: "mail",
+                    options: IntegrationOptions([.init(key: "port", value: .literal("25")), .init(key: "tls", value: .literal("true"))])
+                ))
+        #expect(
+            try parsed(["integration", "registered", "delete", "--name", "mail", "--force"]) as? Integration.Registered.Delete
+                == .init(name: "mail", force: true))
+        #expect(
+            try parsed(["integration", "attached", "attach", "--integration", "mail", "--workflow", "build", "--project", "shop"])
+                as? Integration.Attached.Add == .init(integration: "mail", workflow: "build", project: "shop"))
         #expect(try parsed(["integration", "attached", "ls", "--workflow", "build"]) as? Integration.Attached.List == .init(workflow: "build"))
         #expect(try parsed(["integration", "attached", "detach", "--id", "att-1"]) as? Integration.Attached.Delete == .init(id: "att-1"))
     }
@@ -505,11 +522,13 @@ struct IntegrationOptionsTests {
 
     @Test func splitsOnTheFirstEqualsSign() throws {
         let options = try IntegrationOptions(parsing: ["filter=environment=prod,team=security", "empty=", "file=@/tmp/key"])
-        #expect(options == IntegrationOptions([
-            .init(key: "filter", value: .literal("environment=prod,team=security")),
-            .init(key: "empty", value: .literal("")),
-            .init(key: "file", value: .file(path: "/tmp/key")),
-        ]))
+        #expect(
+            options
+                == IntegrationOptions([
+                    .init(key: "filter", value: .literal("environment=prod,team=security")),
+                    .init(key: "empty", value: .literal("")),
+                    .init(key: "file", value: .file(path: "/tmp/key")),
+                ]))
     }
 
     @Test(arguments: ["1", "t", "T", "TRUE", "true", "True"])
@@ -530,10 +549,12 @@ struct IntegrationOptionsTests {
         #expect(try typed(["port=25", "port=587"]) == ["port": "587"])
     }
 
-    @Test(arguments: [("enabled=yes", "invalid option \"yes\", the expected format is \"boolean\""),
-                      ("retries=2.5", "invalid option \"2.5\", the expected format is \"integer\""),
-                      ("ratio=inf", "invalid option \"inf\", the expected format is \"number\""),
-                      ("ratio=a\"b", "invalid option \"a\\\"b\", the expected format is \"number\"")])
+    @Test(arguments: [
+        ("enabled=yes", "invalid option \"yes\", the expected format is \"boolean\""),
+        ("retries=2.5", "invalid option \"2.5\", the expected format is \"integer\""),
+        ("ratio=inf", "invalid option \"inf\", the expected format is \"number\""),
+        ("ratio=a\"b", "invalid option \"a\\\"b\", the expected format is \"number\""),
+    ])
     func rejectsValuesOfTheWrongType(argument: String, message: String) throws {
         #expect(throws: IntegrationOptions.Failure.invalidValue(message)) { try typed([argument]) }
     }

@@ -1,6 +1,7 @@
 import CourierCore
 import CourierWire
 import Testing
+
 @testable import CourierCLI
 
 @Suite("Parsing")
@@ -19,8 +20,9 @@ struct ParsingTests {
 
     @Test func parsesRequiredAndOptionalValuesInBothSpellings() throws {
         let (parsed, _) = try command(["token", "create", "--name=ci", "--role", "robot", "--project", "shop", "--workflow=build"])
-        #expect(parsed as? CourierCommand.TokenCommands.Create
-            == .init(name: "ci", role: .robot, scope: WorkflowScopeDTO(project: "shop", workflow: "build")))
+        #expect(
+            parsed as? CourierCommand.TokenCommands.Create
+                == .init(name: "ci", role: .robot, scope: WorkflowScopeDTO(project: "shop", workflow: "build")))
     }
 
     @Test func parsesPositionals() throws {
@@ -69,12 +71,15 @@ struct ParsingTests {
 
     @Test func parsesEveryCommandOfThisIssue() throws {
         #expect(try command(["token", "revoke", "--name", "ci"]).0 as? CourierCommand.TokenCommands.Revoke == .init(name: "ci"))
-        #expect(try command(["token", "create", "--name", "a", "--role", "admin"]).0 as? CourierCommand.TokenCommands.Create
-            == .init(name: "a", role: .admin))
-        #expect(try command(["workflow", "delete", "--project", "shop", "--name", "build"]).0 as? CourierCommand.WorkflowCommands.Delete
-            == .init(name: "build", project: "shop"))
-        #expect(try command(["workflow", "create", "--name", "build", "--project", "shop", "--team", "t"]).0
-            as? CourierCommand.WorkflowCommands.Create == .init(request: CreateWorkflowRequest(name: "build", project: "shop", team: "t")))
+        #expect(
+            try command(["token", "create", "--name", "a", "--role", "admin"]).0 as? CourierCommand.TokenCommands.Create
+                == .init(name: "a", role: .admin))
+        #expect(
+            try command(["workflow", "delete", "--project", "shop", "--name", "build"]).0 as? CourierCommand.WorkflowCommands.Delete
+                == .init(name: "build", project: "shop"))
+        #expect(
+            try command(["workflow", "create", "--name", "build", "--project", "shop", "--team", "t"]).0
+                as? CourierCommand.WorkflowCommands.Create == .init(request: CreateWorkflowRequest(name: "build", project: "shop", team: "t")))
         #expect(try command(["workflow", "list"]).0 as? CourierCommand.WorkflowCommands.List == .init(project: nil))
         #expect(try command(["token", "ls"]).0 is CourierCommand.TokenCommands.List)
         #expect(try command(["login", "--server", "http://s:1", "--token", "t"]).0 is CourierCommand.Login)

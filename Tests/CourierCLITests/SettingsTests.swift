@@ -1,6 +1,7 @@
 import CourierWire
 import Foundation
 import Testing
+
 @testable import CourierCLI
 
 @Suite("Settings and config file")
@@ -47,8 +48,9 @@ struct SettingsTests {
         let harness = Harness()
         try ConfigFile(server: "http://s:1", token: "secret").save(to: harness.configFile)
         let fileMode = try FileManager.default.attributesOfItem(atPath: harness.configFile.path)[.posixPermissions] as? Int
-        let directoryMode = try FileManager.default.attributesOfItem(atPath: harness.configFile.deletingLastPathComponent().path)[
-            .posixPermissions] as? Int
+        let directoryMode =
+            try FileManager.default.attributesOfItem(atPath: harness.configFile.deletingLastPathComponent().path)[
+                .posixPermissions] as? Int
         #expect(fileMode == 0o600)
         #expect(directoryMode == 0o700)
         #expect(try ConfigFile.load(from: harness.configFile) == ConfigFile(server: "http://s:1", token: "secret"))
@@ -62,19 +64,21 @@ struct SettingsTests {
         try Data("not json".utf8).write(to: harness.configFile)
         let result = await harness.run(["workflow", "list"])
         #expect(result.status == 1)
-        #expect(result.standardError == """
-            Error: The config file \(harness.configFile.path) is not valid JSON of the form {"server": ..., "token": ...}; \
-            fix it, delete it or run 'courier login' again.
+        #expect(
+            result.standardError == """
+                Error: The config file \(harness.configFile.path) is not valid JSON of the form {"server": ..., "token": ...}; \
+                fix it, delete it or run 'courier login' again.
 
-            """)
+                """)
         #expect(harness.transport.requests.isEmpty)
     }
 
     @Test func rejectsAServerThatIsNotAnHTTPURL() async {
         let result = await Harness().run(["workflow", "list", "--server", "ftp://x", "--token", "t"])
         #expect(result.status == 1)
-        #expect(result.standardError
-            == "Error: The server address 'ftp://x' is not an http or https URL; use for example --server http://127.0.0.1:8080.\n")
+        #expect(
+            result.standardError
+                == "Error: The server address 'ftp://x' is not an http or https URL; use for example --server http://127.0.0.1:8080.\n")
     }
 
     @Test func usesTheEnvironmentWhenRunning() async {
@@ -90,8 +94,9 @@ struct SettingsTests {
         let harness = Harness()
         let result = await harness.run(["token", "list"])
         #expect(result.status == 1)
-        #expect(result.standardError
-            == "Error: No API token is configured; pass --token, set COURIER_TOKEN, or run 'courier login --server URL --token T'.\n")
+        #expect(
+            result.standardError
+                == "Error: No API token is configured; pass --token, set COURIER_TOKEN, or run 'courier login --server URL --token T'.\n")
         #expect(harness.transport.requests.isEmpty)
     }
 }

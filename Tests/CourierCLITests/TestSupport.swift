@@ -2,6 +2,7 @@ import CourierServer
 import CourierWire
 import Foundation
 import Synchronization
+
 @testable import CourierCLI
 
 /// A ``TextSink`` that keeps what is written.

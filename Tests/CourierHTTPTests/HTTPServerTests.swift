@@ -114,7 +114,8 @@ private func decode(_ body: Data) throws -> [String: String] {
                 return try connection.readResponse()
             }
             #expect(response.status == 413)
-            let expectedBody = #"{"error":{"code":"payload_too_large","#
+            let expectedBody =
+                #"{"error":{"code":"payload_too_large","#
                 + #""message":"The request body is larger than the limit of 1024 bytes; send a smaller body."}}"#
             #expect(response.body.text == expectedBody)
 

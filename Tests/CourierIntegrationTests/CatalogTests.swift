@@ -7,25 +7,27 @@ import Testing
 @Suite struct CatalogTests {
     @Test func listsTheSevenIntegrationsSortedByID() throws {
         let catalog = try IntegrationCatalog(allIntegrations)
-        #expect(catalog.descriptors.map(\.id) == [
-            "dependency-track", "discord-webhook", "guac", "oci-registry", "slack-webhook", "smtp", "webhook",
-        ])
+        #expect(
+            catalog.descriptors.map(\.id) == [
+                "dependency-track", "discord-webhook", "guac", "oci-registry", "slack-webhook", "smtp", "webhook",
+            ])
         #expect(catalog.descriptors.map(\.version) == ["1.7", "1.1", "1.0", "1.0", "1.1", "1.0", "1.2"])
     }
 
     @Test func descriptorsMatchUpstreamIndex() throws {
         let catalog = try IntegrationCatalog(allIntegrations)
         let rows = catalog.descriptors.map { "\($0.id) | \($0.description) | \($0.subscribedMaterials.map(\.rawValue).joined(separator: ", "))" }
-        #expect(rows == [
-            "dependency-track | Send CycloneDX SBOMs to your Dependency-Track instance | SBOM_CYCLONEDX_JSON",
-            "discord-webhook | Send attestations to Discord | ",
-            "guac | Export Attestation and SBOMs metadata to a blob storage backend so guacsec/guac can consume it"
-                + " | SBOM_CYCLONEDX_JSON, SBOM_SPDX_JSON",
-            "oci-registry | Send attestations to a compatible OCI registry | ",
-            "slack-webhook | Send attestations to Slack | ",
-            "smtp | Send emails with information about a received attestation | ",
-            "webhook | Send Attestation and SBOMs to a generic POST webhook URL | SBOM_CYCLONEDX_JSON, SBOM_SPDX_JSON",
-        ])
+        #expect(
+            rows == [
+                "dependency-track | Send CycloneDX SBOMs to your Dependency-Track instance | SBOM_CYCLONEDX_JSON",
+                "discord-webhook | Send attestations to Discord | ",
+                "guac | Export Attestation and SBOMs metadata to a blob storage backend so guacsec/guac can consume it"
+                    + " | SBOM_CYCLONEDX_JSON, SBOM_SPDX_JSON",
+                "oci-registry | Send attestations to a compatible OCI registry | ",
+                "slack-webhook | Send attestations to Slack | ",
+                "smtp | Send emails with information about a received attestation | ",
+                "webhook | Send Attestation and SBOMs to a generic POST webhook URL | SBOM_CYCLONEDX_JSON, SBOM_SPDX_JSON",
+            ])
         let dependencyTrack = try catalog.descriptor("dependency-track")
         #expect(dependencyTrack.logDescription == "id=dependency-track, version=1.7, expectedMaterials=[SBOM_CYCLONEDX_JSON]")
         #expect(dependencyTrack.isSubscribed(to: "SBOM_CYCLONEDX_JSON"))

@@ -422,11 +422,12 @@ import Testing
 
     @Test func compactRenderingHasGoLayout() throws {
         let document = try IntegrationCatalog(allIntegrations).descriptor("discord-webhook").registrationSchemaDocument
-        #expect(document.serialized() == #"{"$schema":"https://json-schema.org/draft/2020-12/schema","#
-            + #""$id":"https://github.com/chainloop-dev/chainloop/app/controlplane/plugins/core/discord-webhook/v1/registration-request","#
-            + #""properties":{"webhook":{"type":"string","format":"uri","description":"URL of the discord webhook"},"#
-            + #""username":{"type":"string","minLength":1,"description":"Override the default username of the webhook"}},"#
-            + #""additionalProperties":false,"type":"object","required":["webhook"]}"#)
+        #expect(
+            document.serialized() == #"{"$schema":"https://json-schema.org/draft/2020-12/schema","#
+                + #""$id":"https://github.com/chainloop-dev/chainloop/app/controlplane/plugins/core/discord-webhook/v1/registration-request","#
+                + #""properties":{"webhook":{"type":"string","format":"uri","description":"URL of the discord webhook"},"#
+                + #""username":{"type":"string","minLength":1,"description":"Override the default username of the webhook"}},"#
+                + #""additionalProperties":false,"type":"object","required":["webhook"]}"#)
     }
 
     @Test func documentsParseBackToEqualValues() throws {

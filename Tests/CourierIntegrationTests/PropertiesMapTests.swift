@@ -12,11 +12,12 @@ import Testing
     }
 
     @Test func sortedByNameWithFormatsInTheType() {
-        #expect(rows(DependencyTrackIntegration.RegistrationInput.inputSchema) == [
-            "allowAutoCreate | boolean | false | - | Support of creating projects on demand",
-            "apiKey | string (password) | true | - | The API key to use for authentication",
-            "instanceURI | string (uri) | true | - | The URL of the Dependency-Track instance",
-        ])
+        #expect(
+            rows(DependencyTrackIntegration.RegistrationInput.inputSchema) == [
+                "allowAutoCreate | boolean | false | - | Support of creating projects on demand",
+                "apiKey | string (password) | true | - | The API key to use for authentication",
+                "instanceURI | string (uri) | true | - | The URL of the Dependency-Track instance",
+            ])
     }
 
     @Test func oneOfRequirementsAreNotReflected() {
@@ -26,10 +27,11 @@ import Testing
     }
 
     @Test func defaultsOnlyForOptionalProperties() {
-        #expect(rows(WebhookIntegration.AttachmentInput.inputSchema) == [
-            "send_attestation | boolean | false | true | Send attestation",
-            "send_sbom | boolean | false | false | Additionally send CycloneDX or SPDX Software Bill Of Materials (SBOM)",
-        ])
+        #expect(
+            rows(WebhookIntegration.AttachmentInput.inputSchema) == [
+                "send_attestation | boolean | false | true | Send attestation",
+                "send_sbom | boolean | false | false | Additionally send CycloneDX or SPDX Software Bill Of Materials (SBOM)",
+            ])
         let guac = GUACIntegration.RegistrationInput.inputSchema.propertiesMap
         #expect(guac.first { $0.name == "provider" }?.defaultValue == "gcs")
         #expect(guac.first { $0.name == "endpoint" }?.displayType == "string (uri)")

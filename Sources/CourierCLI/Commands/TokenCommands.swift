@@ -65,7 +65,8 @@ extension CourierCommand.TokenCommands {
             case .table:
                 let token = issued.token
                 invocation.print(
-                    Table(header: ["NAME", "ROLE", "SCOPE", "TOKEN"], rows: [[token.name, token.role, Formatting.scope(token.scope), issued.secret]])
+                    Table(
+                        header: ["NAME", "ROLE", "SCOPE", "TOKEN"], rows: [[token.name, token.role, Formatting.scope(token.scope), issued.secret]])
                 )
                 invocation.printNote("Store the token now; it is shown only once.")
             case .json:
