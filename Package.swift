@@ -40,13 +40,14 @@ let package = Package(
         /// HTTP/1.1 transport on libmicrohttpd: server, router, requests and responses.
         .target(name: "CourierHTTP", dependencies: ["CMicroHTTPD", "CourierLogging"]),
         /// API handlers: decode, call a use case, encode; authentication and error mapping.
-        .target(name: "CourierAPI", dependencies: ["CourierCore", "CourierHTTP", "CourierWire", "CourierLogging"], resources: [.copy("openapi.json")]),
+        .target(name: "CourierAPI", dependencies: ["CourierCore", "CourierHTTP", "CourierWire", "CourierLogging", "CourierIntegrationKit"], resources: [.copy("openapi.json")]),
         /// Composition root: configuration, bootstrap, wiring and `courier serve`.
         .target(
             name: "CourierServer",
             dependencies: [
                 "CourierCore", "CourierCrypto", "CourierStorage", "CourierSQLite", "CourierHTTP", "CourierAPI",
-                "CourierLogging", "CourierWire",
+                "CourierLogging", "CourierWire", "CourierIntegrationKit", "CourierDependencyTrack", "CourierDiscord", "CourierGUAC",
+                "CourierOCIRegistry", "CourierSlack", "CourierSMTP", "CourierWebhook",
             ]
         ),
         /// The command line: argument parsing, API client, tables.
@@ -73,7 +74,7 @@ let package = Package(
                 "CourierOCIRegistry", "CourierSlack", "CourierSMTP", "CourierWebhook", "CourierHTTPClient", "CourierCrypto",
             ]
         ),
-        .testTarget(name: "CourierCryptoTests", dependencies: ["CourierCrypto"]),
+        .testTarget(name: "CourierCryptoTests", dependencies: ["CourierCrypto", "CourierCore"]),
         .testTarget(name: "CourierHTTPTests", dependencies: ["CourierHTTP", "CourierLogging"]),
         .testTarget(
             name: "CourierAPITests",

@@ -2,7 +2,17 @@
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <stdint.h>
+#include <string.h>
 #include <microhttpd.h>
+
+// MHD normally percent-decodes the request path and query before handing them over. Courier decodes them itself,
+// after splitting the path into segments, so that an encoded "/" (%2F) inside a path parameter survives.
+// MHD still turns "+" into a space in the query string before calling this.
+static inline size_t cmhd_keep_escaped(void *context, struct MHD_Connection *connection, char *text) {
+    (void)context;
+    (void)connection;
+    return strlen(text);
+}
 
 // MHD_start_daemon takes a variadic option list, which Swift cannot call: wrap the options Courier uses.
 // The caller binds the listening socket itself (SO_REUSEADDR, port 0) and hands it over.
@@ -18,5 +28,6 @@ static inline struct MHD_Daemon *cmhd_start(unsigned int flags, MHD_socket liste
                             MHD_OPTION_CONNECTION_TIMEOUT, connectionTimeoutSeconds,
                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, connectionMemoryLimit,
                             MHD_OPTION_CONNECTION_LIMIT, connectionLimit,
+                            MHD_OPTION_UNESCAPE_CALLBACK, cmhd_keep_escaped, NULL,
                             MHD_OPTION_END);
 }

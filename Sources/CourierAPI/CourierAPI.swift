@@ -1,5 +1,6 @@
 import CourierCore
 import CourierHTTP
+import CourierIntegrationKit
 import CourierLogging
 import CourierWire
 import Foundation
@@ -9,11 +10,13 @@ import Foundation
 public struct CourierAPI: Sendable {
     let access: AccessService
     let workflows: WorkflowService
+    let integrations: IntegrationService
     let logger: Logger
 
-    public init(access: AccessService, workflows: WorkflowService, logger: Logger) {
+    public init(access: AccessService, workflows: WorkflowService, integrations: IntegrationService, logger: Logger) {
         self.access = access
         self.workflows = workflows
+        self.integrations = integrations
         self.logger = logger
     }
 
@@ -35,16 +38,17 @@ public struct CourierAPI: Sendable {
         router.add(.post, "/v1/workflows", authenticated(createWorkflow))
         router.add(.get, "/v1/projects/{project}/workflows/{workflow}", authenticated(getWorkflow))
         router.add(.delete, "/v1/projects/{project}/workflows/{workflow}", authenticated(deleteWorkflow))
+        addIntegrationRoutes(to: &router)
         return router
     }
 
     /// Wraps a handler so it runs only for a valid bearer token, with the token's principal.
-    private func authenticated(
-        _ handler: @escaping @Sendable (CourierAPI) -> (HTTPRequest, Principal) async throws -> HTTPResponse
+    func authenticated(
+        _ handler: @escaping @Sendable (HTTPRequest, Principal) async throws -> HTTPResponse
     ) -> @Sendable (HTTPRequest) async throws -> HTTPResponse {
-        { [self] request in
+        { [access] request in
             let principal = try await access.authenticate(bearer: Self.bearerToken(in: request))
-            return try await handler(self)(request, principal)
+            return try await handler(request, principal)
         }
     }
 
@@ -100,8 +104,7 @@ public struct CourierAPI: Sendable {
     // MARK: - Workflows
 
     func listWorkflows(_ request: HTTPRequest, _ principal: Principal) async throws -> HTTPResponse {
-        let project = request.query["project"].flatMap { $0.isEmpty ? nil : $0 }
-        let list = try await workflows.list(project: project, by: principal)
+        let list = try await workflows.list(project: nonEmptyQuery("project", in: request), by: principal)
         return jsonResponse(WorkflowListDTO(workflows: list.map(WorkflowDTO.init)))
     }
 
@@ -133,5 +136,21 @@ public struct CourierAPI: Sendable {
             by: principal
         )
         return noContent()
+    }
+
+    // MARK: - Query parameters
+
+    /// The query parameter `name`, or `nil` when absent or empty.
+    func nonEmptyQuery(_ name: String, in request: HTTPRequest) -> String? {
+        request.query[name].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// A boolean query parameter: absent is false; `true`/`false`/`1`/`0` otherwise.
+    func booleanQuery(_ name: String, in request: HTTPRequest) throws(CourierError) -> Bool {
+        switch request.query[name] {
+        case nil, "false", "0": return false
+        case "true", "1", "": return true
+        case let value?: throw CourierError.invalid("The query parameter '\(name)' must be true or false, not '\(value)'.")
+        }
     }
 }

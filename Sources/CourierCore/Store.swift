@@ -50,6 +50,34 @@ public protocol StoreTransaction {
     func workflows(organizationID: String, project: String?) throws -> [Workflow]
     /// Marks a workflow deleted; its name may be used again.
     func deleteWorkflow(id: String, at date: Date) throws
+
+    // MARK: Integration registrations
+
+    /// Inserts a registration; its name must be unique among the organization's active registrations.
+    func insertRegistration(_ registration: IntegrationRegistration) throws
+    /// The active registration with this name in the organization.
+    func registration(organizationID: String, name: String) throws -> IntegrationRegistration?
+    /// The active registration with this id in the organization.
+    func registration(organizationID: String, id: String) throws -> IntegrationRegistration?
+    /// Active registrations of the organization, ordered by name.
+    func registrations(organizationID: String) throws -> [IntegrationRegistration]
+    /// Marks a registration deleted and erases its credentials; its name may be used again.
+    func deleteRegistration(id: String, at date: Date) throws
+    /// Every registration, active or not, in any organization, that holds credentials (for key rotation).
+    func registrationsWithCredentials() throws -> [IntegrationRegistration]
+    /// Replaces a registration's sealed credentials (for key rotation).
+    func updateRegistrationCredentials(id: String, credentials: SealedSecret) throws
+
+    // MARK: Attachments
+
+    /// Inserts an attachment; a registration can be attached to a workflow only once at a time.
+    func insertAttachment(_ attachment: IntegrationAttachment) throws
+    /// The active attachment with this id in the organization.
+    func attachment(organizationID: String, id: String) throws -> IntegrationAttachment?
+    /// Active attachments of the organization, oldest first, optionally only of one workflow or one registration.
+    func attachments(organizationID: String, workflowID: String?, registrationID: String?) throws -> [IntegrationAttachment]
+    /// Marks an attachment deleted.
+    func deleteAttachment(id: String, at date: Date) throws
 }
 
 import struct Foundation.Date

@@ -69,7 +69,7 @@ public struct WorkflowService: Sendable {
         return workflow
     }
 
-    /// Deletes a workflow of the caller's organization.
+    /// Deletes a workflow of the caller's organization and detaches the integrations attached to it.
     public func delete(name: String, project: String, by principal: Principal) async throws {
         try principal.require(.manage)
         try Names.validateLabel(name, what: "workflow name")
@@ -79,6 +79,9 @@ public struct WorkflowService: Sendable {
         try await store.write { tx in
             guard let workflow = try tx.workflow(organizationID: organizationID, project: project, name: name) else {
                 throw Self.notFound(name: name, project: project)
+            }
+            for attachment in try tx.attachments(organizationID: organizationID, workflowID: workflow.id, registrationID: nil) {
+                try tx.deleteAttachment(id: attachment.id, at: now)
             }
             try tx.deleteWorkflow(id: workflow.id, at: now)
         }

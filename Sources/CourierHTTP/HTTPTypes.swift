@@ -54,6 +54,9 @@ public struct HTTPRequest: Sendable {
     public var method: HTTPMethod
     /// The path without the query string, percent-decoded, e.g. `/v1/workflows`.
     public var path: String
+    /// The path as it arrived, still percent-encoded. The router splits this one into segments, so that an encoded
+    /// `/` (`%2F`) stays inside its path parameter.
+    public var rawPath: String
     /// Query parameters, percent-decoded.
     public var query: [String: String]
     public var headers: HTTPHeaders
@@ -70,10 +73,12 @@ public struct HTTPRequest: Sendable {
         headers: HTTPHeaders = [:],
         body: Data = Data(),
         id: String = UUID().uuidString.lowercased(),
-        pathParameters: [String: String] = [:]
+        pathParameters: [String: String] = [:],
+        rawPath: String? = nil
     ) {
         self.method = method
         self.path = path
+        self.rawPath = rawPath ?? path
         self.query = query
         self.headers = headers
         self.body = body

@@ -2,6 +2,7 @@ import CourierAPI
 import CourierCore
 import CourierCrypto
 import CourierHTTP
+import CourierIntegrationKit
 import CourierLogging
 import CourierSQLite
 import CourierStorage
@@ -16,6 +17,17 @@ struct Application: Sendable {
     static func start(_ configuration: ServerConfiguration, logger: Logger) async throws -> Application {
         try DataDirectory.prepare(configuration.dataDirectory)
         let store = try await SQLStore.sqlite(path: configuration.databasePath)
+        let processEnvironment = ProcessInfo.processInfo.environment
+        var keyring = try MasterKeySource.load(dataDirectory: configuration.dataDirectory, environment: processEnvironment)
+        if configuration.rotateMasterKey {
+            keyring = try await MasterKeyRotation.rotate(
+                keyring,
+                store: store,
+                dataDirectory: configuration.dataDirectory,
+                environment: processEnvironment,
+                logger: logger
+            )
+        }
         let environment = ServiceEnvironment.live
         let access = AccessService(store: store, environment: environment)
         if let owner = try await access.bootstrapIfEmpty() {
@@ -27,7 +39,19 @@ struct Application: Sendable {
                 )
             )
         }
-        let api = CourierAPI(access: access, workflows: WorkflowService(store: store, environment: environment), logger: logger)
+        let integrations = IntegrationService(
+            store: store,
+            environment: environment,
+            catalog: try IntegrationCatalog.builtIn(),
+            sealer: keyring,
+            context: IntegrationContext(http: LiveHTTPClient())
+        )
+        let api = CourierAPI(
+            access: access,
+            workflows: WorkflowService(store: store, environment: environment),
+            integrations: integrations,
+            logger: logger
+        )
         let server = try HTTPServer(
             configuration: HTTPServerConfiguration(host: configuration.host, port: configuration.port),
             responder: api.makeRouter(),

@@ -33,8 +33,7 @@ public enum CourierServerMain {
     static func serve(_ configuration: ServerConfiguration, logger: Logger) async throws {
         let stopSignals = StopSignals()
         let application = try await Application.start(configuration, logger: logger)
-        print("courier listening on http://\(configuration.host):\(application.server.port)")
-        fflush(stdout)
+        FileHandle.standardOutput.write(Data("courier listening on http://\(configuration.host):\(application.server.port)\n".utf8))
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await application.server.run() }
             group.addTask { await stopSignals.next() }
@@ -51,7 +50,10 @@ public enum CourierServerMain {
 }
 
 /// SIGTERM and SIGINT, delivered as an async event instead of killing the process.
-final class StopSignals: Sendable {
+///
+/// `@unchecked Sendable`: `sources` is written once in `init` and only kept alive afterwards; dispatch sources are
+/// thread-safe, and the stream is `Sendable`.
+final class StopSignals: @unchecked Sendable {
     private let sources: [any DispatchSourceSignal]
     private let stream: AsyncStream<Int32>
 

@@ -8,11 +8,20 @@ public struct ServeOptions: Sendable, Equatable {
     public var database: String?
     /// CAS URL, default `file:<data-dir>/cas`.
     public var cas: String?
+    /// Re-encrypt all credentials under a new master key before serving.
+    public var rotateMasterKey: Bool
 
-    public init(listen: String = "127.0.0.1:8080", dataDirectory: String? = nil, database: String? = nil, cas: String? = nil) {
+    public init(
+        listen: String = "127.0.0.1:8080",
+        dataDirectory: String? = nil,
+        database: String? = nil,
+        cas: String? = nil,
+        rotateMasterKey: Bool = false
+    ) {
         self.listen = listen
         self.dataDirectory = dataDirectory
         self.database = database
         self.cas = cas
+        self.rotateMasterKey = rotateMasterKey
     }
 }

@@ -12,6 +12,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var databasePath: String
     /// Directory of the filesystem CAS.
     public var casDirectory: URL
+    /// Re-encrypt all credentials under a new master key before serving.
+    public var rotateMasterKey: Bool
 
     /// Resolves the command-line options and the environment into a configuration.
     ///
@@ -29,6 +31,7 @@ public struct ServerConfiguration: Sendable, Equatable {
         dataDirectory = URL(fileURLWithPath: directory).standardizedFileURL
         databasePath = try Self.parseDatabase(options.database, dataDirectory: dataDirectory)
         casDirectory = try Self.parseCAS(options.cas, dataDirectory: dataDirectory)
+        rotateMasterKey = options.rotateMasterKey
     }
 
     /// Path of the file the first start writes the owner token to.

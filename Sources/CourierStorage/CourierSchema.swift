@@ -9,8 +9,8 @@
 public enum CourierSchema {
     /// Every migration of the schema for `dialect`, in version order.
     public static func migrations(for dialect: SQLDialect) -> [Migration] {
-        // Version 1 is written in the subset of SQL both dialects accept.
-        [initial]
+        // Every version is written in the subset of SQL both dialects accept.
+        [initial, integrations]
     }
 
     private static let initial = Migration(
@@ -63,6 +63,43 @@ public enum CourierSchema {
             CREATE UNIQUE INDEX workflows_active_name_key ON workflows (organization_id, project_id, name)
                 WHERE deleted_at IS NULL;
             CREATE INDEX workflows_project_idx ON workflows (project_id);
+            """
+    )
+
+    private static let integrations = Migration(
+        version: 2,
+        name: "create_integration_registrations_and_attachments",
+        sql: """
+            CREATE TABLE integration_registrations (
+                id TEXT PRIMARY KEY,
+                organization_id TEXT NOT NULL REFERENCES organizations (id),
+                name TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                description TEXT NOT NULL,
+                configuration TEXT NOT NULL,
+                credentials_key_id TEXT,
+                credentials_ciphertext TEXT,
+                created_at BIGINT NOT NULL,
+                deleted_at BIGINT,
+                CHECK ((credentials_key_id IS NULL) = (credentials_ciphertext IS NULL))
+            );
+            CREATE UNIQUE INDEX integration_registrations_active_name_key ON integration_registrations (organization_id, name)
+                WHERE deleted_at IS NULL;
+            CREATE UNIQUE INDEX integration_registrations_organization_id_key ON integration_registrations (organization_id, id);
+
+            CREATE TABLE integration_attachments (
+                id TEXT PRIMARY KEY,
+                organization_id TEXT NOT NULL,
+                registration_id TEXT NOT NULL,
+                workflow_id TEXT NOT NULL REFERENCES workflows (id),
+                configuration TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                deleted_at BIGINT,
+                FOREIGN KEY (organization_id, registration_id) REFERENCES integration_registrations (organization_id, id)
+            );
+            CREATE UNIQUE INDEX integration_attachments_active_pair_key ON integration_attachments (registration_id, workflow_id)
+                WHERE deleted_at IS NULL;
+            CREATE INDEX integration_attachments_workflow_idx ON integration_attachments (workflow_id) WHERE deleted_at IS NULL;
             """
     )
 }

@@ -43,10 +43,22 @@ struct InMemoryState: Sendable {
         var deletedAt: Date?
     }
 
+    struct RegistrationRow: Sendable {
+        var registration: IntegrationRegistration
+        var deletedAt: Date?
+    }
+
+    struct AttachmentRow: Sendable {
+        var attachment: IntegrationAttachment
+        var deletedAt: Date?
+    }
+
     var organizations: [Organization] = []
     var tokens: [APIToken] = []
     var projects: [Project] = []
     var workflows: [WorkflowRow] = []
+    var registrations: [RegistrationRow] = []
+    var attachments: [AttachmentRow] = []
 }
 
 /// The repository operations of `InMemoryStore` on a private copy of its state.
@@ -175,6 +187,100 @@ final class InMemoryTransaction: StoreTransaction {
         try requireWritable()
         guard let index = state.workflows.firstIndex(where: { $0.workflow.id == id && $0.deletedAt == nil }) else { return }
         state.workflows[index].deletedAt = date.roundedToMilliseconds
+    }
+
+    // MARK: Integration registrations
+
+    func insertRegistration(_ registration: IntegrationRegistration) throws {
+        try requireWritable()
+        try requireOrganization(registration.organizationID)
+        if state.registrations.contains(where: { $0.registration.id == registration.id }) {
+            throw StoreConflict.registrationID(registration.id)
+        }
+        let isDuplicate = state.registrations.contains { row in
+            row.deletedAt == nil && row.registration.organizationID == registration.organizationID && row.registration.name == registration.name
+        }
+        if isDuplicate { throw StoreConflict.registrationName(registration.name) }
+        var stored = registration
+        stored.createdAt = registration.createdAt.roundedToMilliseconds
+        state.registrations.append(InMemoryState.RegistrationRow(registration: stored, deletedAt: nil))
+    }
+
+    func registration(organizationID: String, name: String) throws -> IntegrationRegistration? {
+        state.registrations.first { $0.deletedAt == nil && $0.registration.organizationID == organizationID && $0.registration.name == name }?
+            .registration
+    }
+
+    func registration(organizationID: String, id: String) throws -> IntegrationRegistration? {
+        state.registrations.first { $0.deletedAt == nil && $0.registration.organizationID == organizationID && $0.registration.id == id }?
+            .registration
+    }
+
+    func registrations(organizationID: String) throws -> [IntegrationRegistration] {
+        state.registrations
+            .filter { $0.deletedAt == nil && $0.registration.organizationID == organizationID }
+            .map(\.registration)
+            .sorted { ByteOrdered($0.name) < ByteOrdered($1.name) }
+    }
+
+    func deleteRegistration(id: String, at date: Date) throws {
+        try requireWritable()
+        guard let index = state.registrations.firstIndex(where: { $0.registration.id == id && $0.deletedAt == nil }) else { return }
+        state.registrations[index].deletedAt = date.roundedToMilliseconds
+        state.registrations[index].registration.credentials = nil
+    }
+
+    func registrationsWithCredentials() throws -> [IntegrationRegistration] {
+        state.registrations.map(\.registration).filter { $0.credentials != nil }.sorted { ByteOrdered($0.id) < ByteOrdered($1.id) }
+    }
+
+    func updateRegistrationCredentials(id: String, credentials: SealedSecret) throws {
+        try requireWritable()
+        guard let index = state.registrations.firstIndex(where: { $0.registration.id == id }) else { return }
+        state.registrations[index].registration.credentials = credentials
+    }
+
+    // MARK: Attachments
+
+    func insertAttachment(_ attachment: IntegrationAttachment) throws {
+        try requireWritable()
+        let registrationExists = state.registrations.contains {
+            $0.registration.id == attachment.registrationID && $0.registration.organizationID == attachment.organizationID
+        }
+        guard registrationExists, state.workflows.contains(where: { $0.workflow.id == attachment.workflowID }) else {
+            throw CourierError.internal(InMemoryStoreError(description: "Attachment '\(attachment.id)' refers to a missing row."))
+        }
+        if state.attachments.contains(where: { $0.attachment.id == attachment.id }) { throw StoreConflict.attachmentID(attachment.id) }
+        let isDuplicate = state.attachments.contains { row in
+            row.deletedAt == nil && row.attachment.registrationID == attachment.registrationID
+                && row.attachment.workflowID == attachment.workflowID
+        }
+        if isDuplicate { throw StoreConflict.attachmentPair }
+        var stored = attachment
+        stored.createdAt = attachment.createdAt.roundedToMilliseconds
+        state.attachments.append(InMemoryState.AttachmentRow(attachment: stored, deletedAt: nil))
+    }
+
+    func attachment(organizationID: String, id: String) throws -> IntegrationAttachment? {
+        state.attachments.first { $0.deletedAt == nil && $0.attachment.organizationID == organizationID && $0.attachment.id == id }?
+            .attachment
+    }
+
+    func attachments(organizationID: String, workflowID: String?, registrationID: String?) throws -> [IntegrationAttachment] {
+        state.attachments
+            .filter { row in
+                row.deletedAt == nil && row.attachment.organizationID == organizationID
+                    && (workflowID == nil || row.attachment.workflowID == workflowID)
+                    && (registrationID == nil || row.attachment.registrationID == registrationID)
+            }
+            .map(\.attachment)
+            .sorted { ($0.createdAt, ByteOrdered($0.id)) < ($1.createdAt, ByteOrdered($1.id)) }
+    }
+
+    func deleteAttachment(id: String, at date: Date) throws {
+        try requireWritable()
+        guard let index = state.attachments.firstIndex(where: { $0.attachment.id == id && $0.deletedAt == nil }) else { return }
+        state.attachments[index].deletedAt = date.roundedToMilliseconds
     }
 
     // MARK: Helpers

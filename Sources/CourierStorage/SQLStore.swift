@@ -165,14 +165,101 @@ struct SQLStoreTransaction: StoreTransaction {
         try connection.execute("UPDATE workflows SET deleted_at = \(date) WHERE id = \(id) AND deleted_at IS NULL")
     }
 
+    // MARK: Integration registrations
+
+    func insertRegistration(_ registration: IntegrationRegistration) throws {
+        try inserting(
+            """
+            INSERT INTO integration_registrations (id, organization_id, name, kind, description, configuration, credentials_key_id, \
+            credentials_ciphertext, created_at, deleted_at)
+            VALUES (\(registration.id), \(registration.organizationID), \(registration.name), \(registration.kind), \
+            \(registration.description), \(registration.configuration), \(registration.credentials?.keyID), \
+            \(registration.credentials?.ciphertext), \(registration.createdAt), NULL)
+            """,
+            onDuplicateName: StoreConflict.registrationName(registration.name),
+            onDuplicateID: StoreConflict.registrationID(registration.id)
+        )
+    }
+
+    func registration(organizationID: String, name: String) throws -> IntegrationRegistration? {
+        let query = Self.selectActiveRegistrations + " AND organization_id = \(organizationID) AND name = \(name)"
+        return try connection.query(query).first.map(Self.registration(from:))
+    }
+
+    func registration(organizationID: String, id: String) throws -> IntegrationRegistration? {
+        let query = Self.selectActiveRegistrations + " AND organization_id = \(organizationID) AND id = \(id)"
+        return try connection.query(query).first.map(Self.registration(from:))
+    }
+
+    func registrations(organizationID: String) throws -> [IntegrationRegistration] {
+        let query = Self.selectActiveRegistrations + " AND organization_id = \(organizationID) ORDER BY name"
+        return try connection.query(query).map(Self.registration(from:))
+    }
+
+    func deleteRegistration(id: String, at date: Date) throws {
+        try connection.execute(
+            """
+            UPDATE integration_registrations SET deleted_at = \(date), credentials_key_id = NULL, credentials_ciphertext = NULL
+            WHERE id = \(id) AND deleted_at IS NULL
+            """
+        )
+    }
+
+    func registrationsWithCredentials() throws -> [IntegrationRegistration] {
+        let query = Self.selectRegistrations + " WHERE credentials_ciphertext IS NOT NULL ORDER BY id"
+        return try connection.query(query).map(Self.registration(from:))
+    }
+
+    func updateRegistrationCredentials(id: String, credentials: SealedSecret) throws {
+        try connection.execute(
+            """
+            UPDATE integration_registrations SET credentials_key_id = \(credentials.keyID), credentials_ciphertext = \(credentials.ciphertext)
+            WHERE id = \(id)
+            """
+        )
+    }
+
+    // MARK: Attachments
+
+    func insertAttachment(_ attachment: IntegrationAttachment) throws {
+        try inserting(
+            """
+            INSERT INTO integration_attachments (id, organization_id, registration_id, workflow_id, configuration, created_at, deleted_at)
+            VALUES (\(attachment.id), \(attachment.organizationID), \(attachment.registrationID), \(attachment.workflowID), \
+            \(attachment.configuration), \(attachment.createdAt), NULL)
+            """,
+            onDuplicateName: StoreConflict.attachmentPair,
+            onDuplicateID: StoreConflict.attachmentID(attachment.id)
+        )
+    }
+
+    func attachment(organizationID: String, id: String) throws -> IntegrationAttachment? {
+        let query = Self.selectActiveAttachments + " AND organization_id = \(organizationID) AND id = \(id)"
+        return try connection.query(query).first.map(Self.attachment(from:))
+    }
+
+    func attachments(organizationID: String, workflowID: String?, registrationID: String?) throws -> [IntegrationAttachment] {
+        var query = Self.selectActiveAttachments + " AND organization_id = \(organizationID)"
+        if let workflowID { query += " AND workflow_id = \(workflowID)" }
+        if let registrationID { query += " AND registration_id = \(registrationID)" }
+        query += " ORDER BY created_at, id"
+        return try connection.query(query).map(Self.attachment(from:))
+    }
+
+    func deleteAttachment(id: String, at date: Date) throws {
+        try connection.execute("UPDATE integration_attachments SET deleted_at = \(date) WHERE id = \(id) AND deleted_at IS NULL")
+    }
+
     // MARK: Helpers
 
-    /// Runs an insert, turning a unique violation into the conflict error of the key it names.
+    /// Runs an insert, turning a unique violation into the conflict error of the key it names: a natural key (a
+    /// `name` or, for attachments, the registration–workflow pair) or else the id.
     private func inserting(_ query: SQLQuery, onDuplicateName: CourierError, onDuplicateID: CourierError) throws {
         do {
             try connection.execute(query)
         } catch let error as SQLError where error.kind == .uniqueViolation {
-            throw error.message.contains("name") ? onDuplicateName : onDuplicateID
+            let isNaturalKey = error.message.contains("name") || error.message.contains("registration_id")
+            throw isNaturalKey ? onDuplicateName : onDuplicateID
         }
     }
 
@@ -222,6 +309,46 @@ struct SQLStoreTransaction: StoreTransaction {
             name: try row.string("name"),
             team: try row.string("team"),
             description: try row.string("description"),
+            createdAt: try row.date("created_at")
+        )
+    }
+
+    private static let selectRegistrations: SQLQuery = """
+        SELECT id, organization_id, name, kind, description, configuration, credentials_key_id, credentials_ciphertext, created_at \
+        FROM integration_registrations
+        """
+
+    private static let selectActiveRegistrations = selectRegistrations + " WHERE deleted_at IS NULL"
+
+    private static func registration(from row: SQLRow) throws -> IntegrationRegistration {
+        var credentials: SealedSecret?
+        if let keyID = try row.optionalString("credentials_key_id"), let ciphertext = try row.optionalString("credentials_ciphertext") {
+            credentials = SealedSecret(keyID: keyID, ciphertext: ciphertext)
+        }
+        return IntegrationRegistration(
+            id: try row.string("id"),
+            organizationID: try row.string("organization_id"),
+            name: try row.string("name"),
+            kind: try row.string("kind"),
+            description: try row.string("description"),
+            configuration: try row.string("configuration"),
+            credentials: credentials,
+            createdAt: try row.date("created_at")
+        )
+    }
+
+    private static let selectActiveAttachments: SQLQuery = """
+        SELECT id, organization_id, registration_id, workflow_id, configuration, created_at FROM integration_attachments \
+        WHERE deleted_at IS NULL
+        """
+
+    private static func attachment(from row: SQLRow) throws -> IntegrationAttachment {
+        IntegrationAttachment(
+            id: try row.string("id"),
+            organizationID: try row.string("organization_id"),
+            registrationID: try row.string("registration_id"),
+            workflowID: try row.string("workflow_id"),
+            configuration: try row.string("configuration"),
             createdAt: try row.date("created_at")
         )
     }

@@ -35,4 +35,21 @@ enum StoreConflict {
     static func workflowName(_ name: String, project: String) -> CourierError {
         CourierError(.alreadyExists, "Workflow '\(name)' already exists in project '\(project)'.")
     }
+
+    static func registrationID(_ id: String) -> CourierError {
+        CourierError(.alreadyExists, "An integration registration with id '\(id)' already exists.")
+    }
+
+    static func registrationName(_ name: String) -> CourierError {
+        CourierError(.alreadyExists, "An integration named '\(name)' is already registered; choose another name or delete it first.")
+    }
+
+    static func attachmentID(_ id: String) -> CourierError {
+        CourierError(.alreadyExists, "An attachment with id '\(id)' already exists.")
+    }
+
+    static let attachmentPair = CourierError(
+        .alreadyExists,
+        "This integration is already attached to this workflow; 'courier integration attached list' shows the attachment."
+    )
 }

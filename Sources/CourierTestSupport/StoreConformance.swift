@@ -33,6 +33,10 @@ public enum StoreConformance: String, CaseIterable, Sendable, CustomStringConver
     case datesRoundTripToTheMillisecond
     case textIsStoredVerbatim
     case concurrentWritesAreSerialized
+    case registrations
+    case registrationNameIsUniqueUntilDeletedAndDeleteErasesCredentials
+    case attachments
+    case attachmentPairIsUniqueUntilDeleted
 
     public var description: String { rawValue }
 
@@ -55,6 +59,10 @@ public enum StoreConformance: String, CaseIterable, Sendable, CustomStringConver
         case .datesRoundTripToTheMillisecond: try await Self.checkDates(store)
         case .textIsStoredVerbatim: try await Self.checkVerbatimText(store)
         case .concurrentWritesAreSerialized: try await Self.checkConcurrentWrites(store)
+        case .registrations: try await Self.checkRegistrations(store)
+        case .registrationNameIsUniqueUntilDeletedAndDeleteErasesCredentials: try await Self.checkRegistrationNameIsUniqueUntilDeleted(store)
+        case .attachments: try await Self.checkAttachments(store)
+        case .attachmentPairIsUniqueUntilDeleted: try await Self.checkAttachmentPairIsUniqueUntilDeleted(store)
         }
     }
 
@@ -518,5 +526,165 @@ public enum StoreConformance: String, CaseIterable, Sendable, CustomStringConver
         }
         #expect(inserted == 1)
         #expect(try await store.read { try $0.organizationCount() } == 1)
+    }
+
+    // MARK: Integrations
+
+    static func registration(
+        _ id: String,
+        organization: String,
+        name: String? = nil,
+        kind: String = "webhook",
+        credentials: SealedSecret? = SealedSecret(keyID: "k1", ciphertext: "c2VhbGVk"),
+        createdAt: Date = start
+    ) -> IntegrationRegistration {
+        IntegrationRegistration(
+            id: id,
+            organizationID: organization,
+            name: name ?? id,
+            kind: kind,
+            description: "to \(id)",
+            configuration: #"{"url":"https://example.com****hook"}"#,
+            credentials: credentials,
+            createdAt: createdAt
+        )
+    }
+
+    static func attachment(_ id: String, organization: String, registration: String, workflow: String, createdAt: Date = start)
+        -> IntegrationAttachment
+    {
+        IntegrationAttachment(
+            id: id,
+            organizationID: organization,
+            registrationID: registration,
+            workflowID: workflow,
+            configuration: #"{"send_sbom":true}"#,
+            createdAt: createdAt
+        )
+    }
+
+    /// Two organizations, each with a project `web` holding workflows `build` and `deploy`.
+    static func seedTwoOrganizations(_ store: any Store) async throws {
+        try await store.write { tx in
+            for org in ["org-1", "org-2"] {
+                try tx.insertOrganization(organization(org))
+                let web = project("\(org)-web", organization: org, name: "web")
+                try tx.insertProject(web)
+                try tx.insertWorkflow(workflow("\(org)-build", in: web, name: "build"))
+                try tx.insertWorkflow(workflow("\(org)-deploy", in: web, name: "deploy"))
+            }
+        }
+    }
+
+    static func checkRegistrations(_ store: any Store) async throws {
+        try await seedTwoOrganizations(store)
+        let hook = registration("reg-1", organization: "org-1", name: "zeta-hook", createdAt: at(1))
+        let tracker = registration("reg-2", organization: "org-1", name: "alpha-dt", kind: "dependency-track", credentials: nil)
+        let other = registration("reg-3", organization: "org-2", name: "zeta-hook")
+        try await store.write { tx in
+            try tx.insertRegistration(hook)
+            try tx.insertRegistration(tracker)
+            try tx.insertRegistration(other)
+        }
+        let found = try await store.read { tx in
+            (
+                byName: try tx.registration(organizationID: "org-1", name: "zeta-hook"),
+                byID: try tx.registration(organizationID: "org-1", id: "reg-2"),
+                otherOrgsID: try tx.registration(organizationID: "org-1", id: "reg-3"),
+                list: try tx.registrations(organizationID: "org-1"),
+                sealed: try tx.registrationsWithCredentials().map(\.id)
+            )
+        }
+        #expect(found.byName == hook)
+        #expect(found.byID == tracker)
+        #expect(found.otherOrgsID == nil)
+        #expect(found.list == [tracker, hook], "ordered by name")
+        #expect(found.sealed == ["reg-1", "reg-3"])
+
+        let rotated = SealedSecret(keyID: "k2", ciphertext: "cm90YXRlZA==")
+        try await store.write { try $0.updateRegistrationCredentials(id: "reg-1", credentials: rotated) }
+        #expect(try await store.read { try $0.registration(organizationID: "org-1", id: "reg-1")?.credentials } == rotated)
+    }
+
+    static func checkRegistrationNameIsUniqueUntilDeleted(_ store: any Store) async throws {
+        try await seedTwoOrganizations(store)
+        try await store.write { try $0.insertRegistration(registration("reg-1", organization: "org-1", name: "hook")) }
+        await expectError(.alreadyExists, "An integration named 'hook' is already registered; choose another name or delete it first.") {
+            try await store.write { try $0.insertRegistration(registration("reg-2", organization: "org-1", name: "hook")) }
+        }
+        await expectError(.alreadyExists) {
+            try await store.write { try $0.insertRegistration(registration("reg-1", organization: "org-1", name: "other")) }
+        }
+        try await store.write { tx in
+            try tx.deleteRegistration(id: "reg-1", at: at(5))
+            try tx.insertRegistration(registration("reg-2", organization: "org-1", name: "hook"))
+        }
+        let after = try await store.read { tx in
+            (
+                deleted: try tx.registration(organizationID: "org-1", id: "reg-1"),
+                sealed: try tx.registrationsWithCredentials().map(\.id),
+                current: try tx.registration(organizationID: "org-1", name: "hook")?.id
+            )
+        }
+        #expect(after.deleted == nil)
+        #expect(after.sealed == ["reg-2"], "deleting erases the credentials")
+        #expect(after.current == "reg-2")
+    }
+
+    static func checkAttachments(_ store: any Store) async throws {
+        try await seedTwoOrganizations(store)
+        try await store.write { tx in
+            try tx.insertRegistration(registration("reg-1", organization: "org-1"))
+            try tx.insertRegistration(registration("reg-2", organization: "org-1"))
+            try tx.insertRegistration(registration("reg-3", organization: "org-2"))
+            try tx.insertAttachment(attachment("att-2", organization: "org-1", registration: "reg-1", workflow: "org-1-deploy", createdAt: at(2)))
+            try tx.insertAttachment(attachment("att-1", organization: "org-1", registration: "reg-1", workflow: "org-1-build", createdAt: at(1)))
+            try tx.insertAttachment(attachment("att-3", organization: "org-1", registration: "reg-2", workflow: "org-1-build", createdAt: at(3)))
+            try tx.insertAttachment(attachment("att-4", organization: "org-2", registration: "reg-3", workflow: "org-2-build"))
+        }
+        let found = try await store.read { tx in
+            (
+                all: try tx.attachments(organizationID: "org-1", workflowID: nil, registrationID: nil).map(\.id),
+                build: try tx.attachments(organizationID: "org-1", workflowID: "org-1-build", registrationID: nil).map(\.id),
+                reg1: try tx.attachments(organizationID: "org-1", workflowID: nil, registrationID: "reg-1").map(\.id),
+                both: try tx.attachments(organizationID: "org-1", workflowID: "org-1-build", registrationID: "reg-2").map(\.id),
+                one: try tx.attachment(organizationID: "org-1", id: "att-1"),
+                otherOrg: try tx.attachment(organizationID: "org-1", id: "att-4")
+            )
+        }
+        #expect(found.all == ["att-1", "att-2", "att-3"], "oldest first, only org-1")
+        #expect(found.build == ["att-1", "att-3"])
+        #expect(found.reg1 == ["att-1", "att-2"])
+        #expect(found.both == ["att-3"])
+        #expect(found.one == attachment("att-1", organization: "org-1", registration: "reg-1", workflow: "org-1-build", createdAt: at(1)))
+        #expect(found.otherOrg == nil)
+
+        await expectError(.internal) {
+            try await store.write { tx in
+                try tx.insertAttachment(attachment("att-5", organization: "org-1", registration: "reg-3", workflow: "org-1-deploy"))
+            }
+        }
+    }
+
+    static func checkAttachmentPairIsUniqueUntilDeleted(_ store: any Store) async throws {
+        try await seedTwoOrganizations(store)
+        try await store.write { tx in
+            try tx.insertRegistration(registration("reg-1", organization: "org-1"))
+            try tx.insertAttachment(attachment("att-1", organization: "org-1", registration: "reg-1", workflow: "org-1-build"))
+        }
+        await expectError(
+            .alreadyExists,
+            "This integration is already attached to this workflow; 'courier integration attached list' shows the attachment."
+        ) {
+            try await store.write { tx in
+                try tx.insertAttachment(attachment("att-2", organization: "org-1", registration: "reg-1", workflow: "org-1-build"))
+            }
+        }
+        try await store.write { tx in
+            try tx.deleteAttachment(id: "att-1", at: at(1))
+            try tx.insertAttachment(attachment("att-2", organization: "org-1", registration: "reg-1", workflow: "org-1-build"))
+        }
+        let ids = try await store.read { try $0.attachments(organizationID: "org-1", workflowID: nil, registrationID: nil).map(\.id) }
+        #expect(ids == ["att-2"])
     }
 }

@@ -2,6 +2,7 @@ import CourierAPI
 import CourierCore
 import CourierCrypto
 import CourierHTTP
+import CourierIntegrationKit
 import CourierLogging
 import CourierStorage
 import CourierWire
@@ -15,9 +16,10 @@ struct APITestHarness {
     let logs = InMemoryLogHandler()
     /// The owner token of organization `default`.
     let ownerToken: String
+    /// The fake integration offered as `recorder`, with what it was asked to do.
+    let recorder = RecordingIntegration()
 
-    init() async throws {
-        let store = InMemoryStore()
+    init(store: any Store = InMemoryStore()) async throws {
         let environment = ServiceEnvironment(
             now: { Date(timeIntervalSince1970: 1_800_000_000) },
             newID: { UUID().uuidString.lowercased() },
@@ -26,9 +28,17 @@ struct APITestHarness {
         access = AccessService(store: store, environment: environment)
         let owner = try #require(try await access.bootstrapIfEmpty())
         ownerToken = owner.secret
+        let integrations = IntegrationService(
+            store: store,
+            environment: environment,
+            catalog: try IntegrationCatalog([recorder]),
+            sealer: MasterKeyring(active: .generate()),
+            context: IntegrationContext(http: UnreachableHTTPClient())
+        )
         let api = CourierAPI(
             access: access,
             workflows: WorkflowService(store: store, environment: environment),
+            integrations: integrations,
             logger: Logger(handler: logs, level: .debug)
         )
         router = api.makeRouter()
@@ -64,5 +74,13 @@ struct APITestHarness {
     /// The error body of a failed response.
     func error(_ response: HTTPResponse) throws -> ErrorBody.Detail {
         try decode(ErrorBody.self, response).error
+    }
+}
+
+/// A client for tests in which no integration may reach the network.
+struct UnreachableHTTPClient: HTTPClient {
+    func send(_ request: OutboundHTTPRequest) async throws(HTTPClientError) -> OutboundHTTPResponse {
+        Issue.record("Unexpected outbound request to \(request.url)")
+        throw .timedOut
     }
 }

@@ -1,3 +1,4 @@
+import CourierCore
 import CourierCrypto
 import Foundation
 import Testing
@@ -55,5 +56,37 @@ import Testing
         let sealed = try AESGCM.seal([], key: key, nonce: nonce)
         #expect(sealed.ciphertext.isEmpty)
         #expect(try AESGCM.open([], tag: sealed.tag, key: key, nonce: nonce).isEmpty)
+    }
+}
+
+@Suite struct MasterKeyringTests {
+    @Test func sealedSecretsOpenOnlyForTheirContext() throws {
+        let keyring = MasterKeyring(active: .generate())
+        let sealed = try keyring.seal(Array("hunter2".utf8), context: "registration:1")
+        #expect(sealed.keyID == keyring.active.id)
+        #expect(!sealed.ciphertext.contains("hunter2"))
+        #expect(try keyring.open(sealed, context: "registration:1") == Array("hunter2".utf8))
+        #expect(throws: CourierError.self) { try keyring.open(sealed, context: "registration:2") }
+    }
+
+    @Test func previousKeysStillOpenUntilResealed() throws {
+        let old = MasterKey.generate()
+        let sealed = try MasterKeyring(active: old).seal(Array("s3cr3t".utf8), context: "c")
+        let rotated = MasterKeyring(active: .generate(), previous: [old])
+        #expect(rotated.needsResealing(sealed))
+        let resealed = try rotated.seal(try rotated.open(sealed, context: "c"), context: "c")
+        #expect(!rotated.needsResealing(resealed))
+        let withoutOld = MasterKeyring(active: rotated.active)
+        #expect(try withoutOld.open(resealed, context: "c") == Array("s3cr3t".utf8))
+        let error = try #require(throws: CourierError.self) { try withoutOld.open(sealed, context: "c") }
+        #expect(error.code == .internal)
+    }
+
+    @Test func keysParseFromBase64AndRejectBadInput() throws {
+        let key = MasterKey.generate()
+        #expect(try MasterKey(base64: key.base64 + "\n") == key)
+        #expect(key.id.count == 16)
+        #expect(throws: CourierError.self) { try MasterKey(base64: "not base64!") }
+        #expect(throws: CourierError.self) { try MasterKey(base64: Data([1, 2, 3]).base64EncodedString()) }
     }
 }

@@ -64,17 +64,15 @@ final class ServerProcess: Sendable {
     let home: TemporaryDirectory
     /// `http://127.0.0.1:PORT`, from the readiness line.
     let url: String
-    private let stdout: Mutex<Data>
-    private let stderr: Mutex<Data>
+    private let stdout = OutputBuffer()
+    private let stderr = OutputBuffer()
 
     /// Starts the server and waits (up to 30 s) for its readiness line.
     init(listen: String = "127.0.0.1:0", extraArguments: [String] = [], dataDirectory: TemporaryDirectory? = nil) async throws {
         self.dataDirectory = try dataDirectory ?? TemporaryDirectory()
         home = try TemporaryDirectory()
-        let stdoutBuffer = Mutex(Data())
-        let stderrBuffer = Mutex(Data())
-        stdout = stdoutBuffer
-        stderr = stderrBuffer
+        let stdoutBuffer = stdout
+        let stderrBuffer = stderr
         process = Process()
         process.executableURL = CourierBinary.url
         process.arguments = ["serve", "--listen", listen, "--data-dir", self.dataDirectory.url.path] + extraArguments
@@ -85,16 +83,16 @@ final class ServerProcess: Sendable {
         process.standardError = err
         out.fileHandleForReading.readabilityHandler = { handle in
             let chunk = handle.availableData
-            stdoutBuffer.withLock { $0.append(chunk) }
+            stdoutBuffer.append(chunk)
         }
         err.fileHandleForReading.readabilityHandler = { handle in
             let chunk = handle.availableData
-            stderrBuffer.withLock { $0.append(chunk) }
+            stderrBuffer.append(chunk)
         }
         try process.run()
         let prefix = "courier listening on "
         let line = try await Self.poll(timeout: .seconds(30), what: "the readiness line") {
-            String(decoding: stdoutBuffer.withLock { $0 }, as: UTF8.self)
+            stdoutBuffer.text
                 .split(separator: "\n").first { $0.hasPrefix(prefix) }
                 .map { String($0.dropFirst(prefix.count)) }
         }
@@ -106,10 +104,10 @@ final class ServerProcess: Sendable {
     }
 
     /// Everything the server wrote to standard error so far.
-    var standardError: String { String(decoding: stderr.withLock { $0 }, as: UTF8.self) }
+    var standardError: String { stderr.text }
 
     /// Everything the server wrote to standard output so far.
-    var standardOutput: String { String(decoding: stdout.withLock { $0 }, as: UTF8.self) }
+    var standardOutput: String { stdout.text }
 
     /// The owner token the first start wrote to the data directory.
     func ownerToken() throws -> String {
@@ -145,4 +143,14 @@ final class ServerProcess: Sendable {
 struct PollTimeout: Error, CustomStringConvertible {
     var what: String
     var description: String { "Timed out waiting for \(what)." }
+}
+
+/// Bytes a child process wrote, appended from its pipe's reader thread.
+final class OutputBuffer: Sendable {
+    private let data = Mutex(Data())
+
+    func append(_ chunk: Data) { data.withLock { $0.append(chunk) } }
+
+    /// Everything written so far, as text.
+    var text: String { String(decoding: data.withLock { $0 }, as: UTF8.self) }
 }

@@ -15,6 +15,10 @@ extension CourierCommand {
                 .value("data-dir", valueName: "dir", help: "Data directory (env COURIER_DATA_DIR; default ./.courier)."),
                 .value("database", valueName: "url", help: "Database URL (default sqlite:<data-dir>/courier.db)."),
                 .value("cas", valueName: "url", help: "Content-addressed store URL (default file:<data-dir>/cas)."),
+                .flag(
+                    "rotate-master-key",
+                    help: "Before serving, re-encrypt all credentials under a new master key (or under COURIER_MASTER_KEY when set)."
+                ),
             ]
         )
 
@@ -22,12 +26,14 @@ extension CourierCommand {
         var dataDirectory: String?
         var database: String?
         var cas: String?
+        var rotateMasterKey = false
 
-        init(listen: String? = nil, dataDirectory: String? = nil, database: String? = nil, cas: String? = nil) {
+        init(listen: String? = nil, dataDirectory: String? = nil, database: String? = nil, cas: String? = nil, rotateMasterKey: Bool = false) {
             self.listen = listen
             self.dataDirectory = dataDirectory
             self.database = database
             self.cas = cas
+            self.rotateMasterKey = rotateMasterKey
         }
 
         init(arguments: ParsedArguments) throws(UsageError) {
@@ -35,6 +41,7 @@ extension CourierCommand {
             dataDirectory = arguments.value("data-dir")
             database = arguments.value("database")
             cas = arguments.value("cas")
+            rotateMasterKey = arguments.flag("rotate-master-key")
             if let listen {
                 let parts = listen.split(separator: ":", omittingEmptySubsequences: false)
                 guard parts.count >= 2, let port = parts.last.flatMap({ Int($0) }), (0...65535).contains(port) else {
@@ -47,7 +54,8 @@ extension CourierCommand {
             var options = ServeOptions(
                 dataDirectory: dataDirectory ?? invocation.context.environment.variable("COURIER_DATA_DIR"),
                 database: database,
-                cas: cas
+                cas: cas,
+                rotateMasterKey: rotateMasterKey
             )
             if let listen {
                 options.listen = listen
