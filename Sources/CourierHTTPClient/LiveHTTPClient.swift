@@ -14,7 +14,7 @@ import FoundationNetworking
 ///   another location is the caller's decision (and URLSession on Linux drops the body on 307).
 /// - Failures become ``HTTPClientError`` values whose messages name the host and port only, never the URL's user
 ///   info, path or query.
-public final class URLSessionHTTPClient: HTTPClient {
+public final class LiveHTTPClient: HTTPClient {
     /// The most redirects a GET or HEAD follows before its last 3xx response is returned.
     public let maximumRedirects: Int
     private let session: URLSession
@@ -150,7 +150,7 @@ public final class URLSessionHTTPClient: HTTPClient {
     }
 }
 
-/// Refuses every automatic redirect, so that ``URLSessionHTTPClient`` sees each 3xx and decides itself.
+/// Refuses every automatic redirect, so that ``LiveHTTPClient`` sees each 3xx and decides itself.
 private final class RedirectRefusingDelegate: NSObject, URLSessionTaskDelegate {
     func urlSession(
         _ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
