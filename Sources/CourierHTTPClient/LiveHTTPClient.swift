@@ -76,7 +76,8 @@ public final class LiveHTTPClient: HTTPClient {
     private func transfer(_ request: OutboundHTTPRequest) async throws(HTTPClientError) -> OutboundHTTPResponse {
         var urlRequest = URLRequest(url: request.url)
         urlRequest.httpMethod = request.method
-        urlRequest.timeoutInterval = request.timeout.timeInterval
+        // The deadline in `send(_:)` governs; URLSession's own (idle) timeout, a little later, is only a backstop.
+        urlRequest.timeoutInterval = (request.timeout + .seconds(1)).timeInterval
         for field in request.headers { urlRequest.addValue(field.value, forHTTPHeaderField: field.name) }
         urlRequest.httpBody = request.body
         do {

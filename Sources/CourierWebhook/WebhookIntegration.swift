@@ -47,6 +47,11 @@ public struct WebhookIntegration: Integration {
         /// The absolute `http`/`https` URL; a secret.
         public var url: String
 
+        /// Creates the input.
+        public init(url: String) {
+            self.url = url
+        }
+
         public static let inputSchema = InputSchema(properties: [
             .string("url", format: .uri, minLength: 1, required: true, description: "Webhook URL to send payloads to"),
         ])
@@ -58,6 +63,12 @@ public struct WebhookIntegration: Integration {
         public var sendAttestation: Bool?
         /// Whether to send CycloneDX and SPDX SBOMs; `false` when absent.
         public var sendSBOM: Bool?
+
+        /// Creates the input; `nil` options take their defaults.
+        public init(sendAttestation: Bool? = nil, sendSBOM: Bool? = nil) {
+            self.sendAttestation = sendAttestation
+            self.sendSBOM = sendSBOM
+        }
 
         enum CodingKeys: String, CodingKey {
             case sendAttestation = "send_attestation"
