@@ -61,7 +61,7 @@ public struct CIDRBlock: Sendable, Hashable, CustomStringConvertible, Expressibl
     public let prefixLength: Int
 
     /// Parses `address/prefix` or a bare address; `nil` when malformed or the prefix exceeds the address length.
-    public init?(_ text: String) {
+    public init?(parsing text: String) {
         let parts = text.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
         guard let address = IPAddress(String(parts[0]))?.unmapped else { return nil }
         let bitCount = address.bytes.count * 8
@@ -78,7 +78,7 @@ public struct CIDRBlock: Sendable, Hashable, CustomStringConvertible, Expressibl
 
     /// A block written in code; traps on malformed text, which is a programming error.
     public init(stringLiteral text: String) {
-        guard let block = CIDRBlock(text) else { preconditionFailure("invalid CIDR block literal: \(text)") }
+        guard let block = CIDRBlock(parsing: text) else { preconditionFailure("invalid CIDR block literal: \(text)") }
         self = block
     }
 

@@ -106,7 +106,6 @@ import Testing
         ("oci-registry", #"{"repository": "ghcr.io/org/repo", "username": "u", "password": "p"}"#),
         ("slack-webhook", #"{"webhook": "https://hooks.slack.com/services/x"}"#),
         ("smtp", #"{"to": "a@example.com", "from": "b@example.com", "user": "u", "password": "p", "host": "h", "port": "587"}"#),
-        ("webhook", #"{"url": "https://example.com/hook"}"#),
     ]
 
     @Test(arguments: validPayloads)

@@ -14,7 +14,7 @@ import Foundation
 ///   another location is the caller's decision (and URLSession on Linux drops the body on 307).
 /// - Failures become ``HTTPClientError`` values whose messages name the host and port only, never the URL's user
 ///   info, path or query.
-public final class URLSessionHTTPClient: HTTPClient {
+public final class LiveHTTPClient: HTTPClient {
     /// The most redirects a GET or HEAD follows before its last 3xx response is returned.
     public let maximumRedirects: Int
     private let session: URLSession
@@ -76,7 +76,8 @@ public final class URLSessionHTTPClient: HTTPClient {
     private func transfer(_ request: OutboundHTTPRequest) async throws(HTTPClientError) -> OutboundHTTPResponse {
         var urlRequest = URLRequest(url: request.url)
         urlRequest.httpMethod = request.method
-        urlRequest.timeoutInterval = request.timeout.timeInterval
+        // The deadline in `send(_:)` governs; URLSession's own (idle) timeout, a little later, is only a backstop.
+        urlRequest.timeoutInterval = (request.timeout + .seconds(1)).timeInterval
         for field in request.headers { urlRequest.addValue(field.value, forHTTPHeaderField: field.name) }
         urlRequest.httpBody = request.body
         do {
@@ -150,7 +151,7 @@ public final class URLSessionHTTPClient: HTTPClient {
     }
 }
 
-/// Refuses every automatic redirect, so that ``URLSessionHTTPClient`` sees each 3xx and decides itself.
+/// Refuses every automatic redirect, so that ``LiveHTTPClient`` sees each 3xx and decides itself.
 private final class RedirectRefusingDelegate: NSObject, URLSessionTaskDelegate {
     func urlSession(
         _ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,

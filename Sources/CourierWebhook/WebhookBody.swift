@@ -1,0 +1,83 @@
+import CourierIntegrationKit
+import Foundation
+
+/// The JSON bodies the webhook sends: `{"Metadata": …, "Data": "<base64>", "Kind": "…"}`, keys in upstream's order.
+///
+/// **Attestation payload.** `Data` of an `ATTESTATION` message is the base64 of
+/// `{"Envelope": <DSSE>, "Hash": "sha256:<hex>", "Statement": <in-toto statement>, "Predicate": <predicate>}`, like
+/// upstream, with one deliberate difference: upstream renders `Statement` and the materials inside `Predicate` with
+/// Go's `encoding/json` over protobuf structs (`type` instead of `_type`, every `Struct` as
+/// `{"fields": {"k": {"Kind": {"StringValue": "v"}}}}`). Courier sends instead:
+/// - `Envelope`: the DSSE envelope bytes exactly as stored, so `Hash` can be checked against them;
+/// - `Statement`: the envelope's decoded payload, i.e. the in-toto statement exactly as signed;
+/// - `Predicate`: the statement's `predicate` object in plain JSON (keys sorted).
+/// Receivers that read `Envelope`, as upstream's own documentation suggests, see no difference.
+enum WebhookBody {
+    /// The metadata of the registration test message: upstream's fixed names, zero values elsewhere.
+    static let testMetadata: JSONValue = [
+        "Workflow": ["ID": "", "Name": "test-webhook-workflow", "Team": "", "Project": ""],
+        "WorkflowRun": [
+            "ID": "test-webhook-run", "State": "", "StartedAt": .string(goZeroTime), "FinishedAt": .string(goZeroTime),
+            "RunnerType": "", "RunURL": "", "AttestationDigest": "",
+        ],
+    ]
+
+    /// Go's zero `time.Time` as RFC 3339, which upstream sends for absent times.
+    static let goZeroTime = "0001-01-01T00:00:00Z"
+
+    /// Upstream's `Metadata`: `{"Workflow": {"ID","Name","Team","Project"}, "WorkflowRun": {…}}` with RFC 3339 times.
+    static func metadata(workflow: WorkflowMetadata, run: RunMetadata) -> JSONValue {
+        [
+            "Workflow": [
+                "ID": .string(workflow.id), "Name": .string(workflow.name), "Team": .string(workflow.team),
+                "Project": .string(workflow.project),
+            ],
+            "WorkflowRun": [
+                "ID": .string(run.id), "State": .string(run.state), "StartedAt": .string(rfc3339(run.startedAt)),
+                "FinishedAt": .string(run.finishedAt.map(rfc3339) ?? goZeroTime), "RunnerType": .string(run.runnerType),
+                "RunURL": .string(run.runURL), "AttestationDigest": .string(run.attestationDigest),
+            ],
+        ]
+    }
+
+    /// The message body, built directly from the payload bytes (one base64 copy, no re-encoding of the JSON).
+    static func body(metadata: JSONValue, kind: String, payload: Data) -> Data {
+        var body = Data("{\"Metadata\":".utf8)
+        body.append(contentsOf: metadata.serialized().utf8)
+        body.append(contentsOf: ",\"Data\":\"".utf8)
+        body.append(payload.base64EncodedData())
+        body.append(contentsOf: "\",\"Kind\":".utf8)
+        body.append(contentsOf: JSONValue.string(kind).serialized().utf8)
+        body.append(contentsOf: "}".utf8)
+        return body
+    }
+
+    /// The `ATTESTATION` payload described above.
+    ///
+    /// - Throws: ``PayloadFailure/rejected(_:)`` when the envelope is not DSSE JSON with a JSON payload.
+    static func attestationData(_ attestation: AttestationInput) throws(PayloadFailure) -> Data {
+        guard let envelope = try? JSONValue(parsing: attestation.envelope).objectValue,
+            let encodedStatement = envelope["payload"]?.stringValue,
+            let statement = Data(base64Encoded: encodedStatement),
+            let statementObject = try? JSONValue(parsing: statement).objectValue
+        else { throw .rejected("the attestation envelope is not a DSSE envelope with a JSON payload") }
+        var data = Data("{\"Envelope\":".utf8)
+        data.append(attestation.envelope)
+        data.append(contentsOf: ",\"Hash\":\(JSONValue.string(attestation.hash).serialized()),\"Statement\":".utf8)
+        data.append(statement)
+        data.append(contentsOf: ",\"Predicate\":\((statementObject["predicate"] ?? .null).serialized())}".utf8)
+        return data
+    }
+
+    /// RFC 3339 in UTC like Go's `time.Time` JSON: whole seconds, plus up to nine fractional digits when non-zero.
+    static func rfc3339(_ date: Date) -> String {
+        let seconds = date.timeIntervalSince1970.rounded(.down)
+        let whole = Date(timeIntervalSince1970: seconds).formatted(.iso8601)
+        let nanoseconds = Int(((date.timeIntervalSince1970 - seconds) * 1e9).rounded())
+        guard nanoseconds > 0, nanoseconds < 1_000_000_000 else { return whole }
+        var fraction = String(nanoseconds)
+        fraction = String(repeating: "0", count: 9 - fraction.count) + fraction
+        while fraction.hasSuffix("0") { fraction.removeLast() }
+        return String(whole.dropLast()) + "." + fraction + "Z"
+    }
+}

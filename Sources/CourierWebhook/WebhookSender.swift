@@ -1,0 +1,69 @@
+import CourierIntegrationKit
+import Foundation
+
+/// Sends signed webhook messages to one endpoint and turns each answer into an ``ExecutionOutcome``.
+struct WebhookSender: Sendable {
+    /// How much of a failing response's body goes into the reason.
+    static let bodyExcerptLength = 200
+
+    private let endpoint: URL
+    private let signer: StandardWebhookSigner
+    private let context: IntegrationContext
+    private let redaction: Redaction
+
+    /// A sender to `endpoint` (parsed from `url`), signing with `secret`.
+    init(url: String, endpoint: URL, secret: String, context: IntegrationContext) throws(StandardWebhookError) {
+        self.endpoint = endpoint
+        self.signer = try StandardWebhookSigner(secret: secret)
+        self.context = context
+        self.redaction = Redaction(url: url, secret: secret)
+    }
+
+    /// POSTs one message and classifies the answer: 2xx delivered (referenced by `webhookID`); 408, 425, 429, 5xx and
+    /// transient transport failures retryable; anything else rejected.
+    func post(webhookID: String, kind: String, metadata: JSONValue, payload: Data) async -> ExecutionOutcome {
+        let body = WebhookBody.body(metadata: metadata, kind: kind, payload: payload)
+        let timestamp = Int64(context.now().timeIntervalSince1970.rounded(.down))
+        let request = OutboundHTTPRequest(
+            method: "POST", url: endpoint,
+            headers: [HTTPHeaderField("Content-Type", "application/json")]
+                + signer.headers(id: webhookID, timestamp: timestamp, body: body),
+            body: body,
+            timeout: context.requestTimeout ?? WebhookIntegration.defaultRequestTimeout
+        )
+        let response: OutboundHTTPResponse
+        do {
+            response = try await context.http.send(request)
+        } catch {
+            let reason = redaction.apply(to: "sending HTTP request: \(error)")
+            return error.isTransient ? .retryable(reason: reason, retryAfter: nil) : .rejected(reason: reason)
+        }
+        if response.isSuccess { return .delivered(reference: webhookID) }
+        let excerpt = String(decoding: response.body.prefix(Self.bodyExcerptLength * 4), as: UTF8.self)
+            .prefix(Self.bodyExcerptLength)
+        let reason = redaction.apply(to: "webhook responded with status code \(response.status): \(excerpt)")
+        guard response.isTransientFailure else { return .rejected(reason: reason) }
+        return .retryable(reason: reason, retryAfter: response.retryAfter(now: context.now()))
+    }
+}
+
+/// Removes the webhook's secrets from text bound for operators: the full URL and its path and query become the masked
+/// URL, the signing secret becomes `<redacted>`. A receiver echoing its own URL in an error body cannot leak it.
+private struct Redaction: Sendable {
+    private let replacements: [(secret: String, replacement: String)]
+
+    init(url: String, secret: String) {
+        let masked = maskURL(url)
+        var replacements = [(url, masked), (secret, "<redacted>")]
+        if let components = URLComponents(string: url) {
+            let pathAndQuery = components.percentEncodedPath + (components.percentEncodedQuery.map { "?" + $0 } ?? "")
+            if pathAndQuery.count > 4 { replacements.append((pathAndQuery, masked)) }
+            if components.path.count > 4 { replacements.append((components.path, masked)) }
+        }
+        self.replacements = replacements
+    }
+
+    func apply(to text: String) -> String {
+        replacements.reduce(text) { text, pair in text.replacingOccurrences(of: pair.secret, with: pair.replacement) }
+    }
+}
