@@ -45,7 +45,7 @@ struct Application: Sendable {
             environment: environment,
             catalog: try IntegrationCatalog.builtIn(),
             sealer: keyring,
-            context: IntegrationContext(http: URLSessionHTTPClient())
+            context: IntegrationContext(http: LiveHTTPClient())
         )
         let api = CourierAPI(
             access: access,

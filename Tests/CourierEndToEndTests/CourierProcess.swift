@@ -44,7 +44,8 @@ func runCourier(_ arguments: [String], environment: [String: String], stdin: Str
     let stdout = OutputBuffer()
     let stderr = OutputBuffer()
     return await withCheckedContinuation { continuation in
-        DispatchQueue.global().async {
+        // Blocking waits get threads of their own: parking them on Dispatch's shared pool starves other tests.
+        Thread.detachNewThread {
             let group = DispatchGroup()
             stdout.drain(out.fileHandleForReading, group: group)
             stderr.drain(err.fileHandleForReading, group: group)
@@ -141,13 +142,14 @@ struct PollTimeout: Error, CustomStringConvertible {
 final class OutputBuffer: Sendable {
     private let data = Mutex(Data())
 
-    /// Reads `handle` to its end on a background queue, appending as bytes arrive; `group` is left when it ends.
+    /// Reads `handle` to its end on a thread of its own, appending as bytes arrive; `group` is left when it ends.
     ///
-    /// Reads with `read(2)` and retries on EINTR: Foundation's `availableData` traps on an interrupted read.
+    /// Reads with `read(2)` and retries on EINTR: Foundation's `availableData` traps on an interrupted read. The
+    /// thread is not Dispatch's: a read blocked for the life of a server would hold one of its shared threads.
     func drain(_ handle: FileHandle, group: DispatchGroup? = nil) {
         group?.enter()
         let descriptor = handle.fileDescriptor
-        DispatchQueue.global().async {
+        Thread.detachNewThread {
             var buffer = [UInt8](repeating: 0, count: 65_536)
             while true {
                 let count = read(descriptor, &buffer, buffer.count)

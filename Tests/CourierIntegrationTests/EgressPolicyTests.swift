@@ -88,10 +88,12 @@ private struct FixedResolver: HostResolver {
         ])
         let egressGuard = EgressGuard(policy: EgressPolicy(), resolver: resolver)
         try await egressGuard.check(URL(string: "https://hooks.example.com/x")!)
-        await #expect(throws: HTTPClientError.destinationRefused(
-            "Refusing to connect to sneaky.example.com (169.254.169.254): link-local and cloud-metadata addresses are blocked; "
-                + "allow it with an egress allow-list entry such as 169.254.169.254/32"
-        )) {
+        await #expect(
+            throws: HTTPClientError.destinationRefused(
+                "Refusing to connect to sneaky.example.com (169.254.169.254): link-local and cloud-metadata addresses are blocked; "
+                    + "allow it with an egress allow-list entry such as 169.254.169.254/32"
+            )
+        ) {
             try await egressGuard.check(URL(string: "https://sneaky.example.com/x")!)
         }
         await #expect(throws: HTTPClientError.connectionFailed("could not resolve host unknown.example.com")) {

@@ -45,8 +45,10 @@ import Testing
         let signature = signer.sign(id: "d1:attestation", timestamp: Self.vectorTimestamp, body: body)
         try verifier.verify(id: "d1:attestation", timestamp: "1614265330", signatures: signature, body: body, now: Self.vectorNow)
 
-        func failure(id: String = "d1:attestation", timestamp: String? = "1614265330", signatures: String? = signature,
-                     body: Data = body, now: Date = Self.vectorNow) -> StandardWebhookError? {
+        func failure(
+            id: String = "d1:attestation", timestamp: String? = "1614265330", signatures: String? = signature,
+            body: Data = body, now: Date = Self.vectorNow
+        ) -> StandardWebhookError? {
             do {
                 try verifier.verify(id: id, timestamp: timestamp, signatures: signatures, body: body, now: now)
                 return nil

@@ -44,10 +44,11 @@ private final class RecordingSink: HTTPResponder {
         var webhook = ReceivedWebhook(path: request.rawPath, query: request.query, headers: request.headers, body: request.body)
         if let secret = secret.withLock({ $0 }) {
             let verifier = try? StandardWebhookVerifier(secret: secret)
-            webhook.signatureVerified = (try? verifier?.verify(
-                id: request.headers["webhook-id"], timestamp: request.headers["webhook-timestamp"],
-                signatures: request.headers["webhook-signature"], body: request.body, now: now
-            )) != nil
+            webhook.signatureVerified =
+                (try? verifier?.verify(
+                    id: request.headers["webhook-id"], timestamp: request.headers["webhook-timestamp"],
+                    signatures: request.headers["webhook-signature"], body: request.body, now: now
+                )) != nil
         }
         let previous = received.withLock { received in
             defer { received.append(webhook) }
@@ -77,7 +78,8 @@ private func withSink<Result: Sendable>(
 @Suite struct WebhookIntegrationTests {
     static let now = Date(timeIntervalSince1970: 1_767_261_600)  // 2026-01-01T10:00:00Z
     static let secretPath = "/hooks/T0KEN-s3cret-path"
-    static let statement = #"{"_type":"https://in-toto.io/Statement/v1","subject":[],"#
+    static let statement =
+        #"{"_type":"https://in-toto.io/Statement/v1","subject":[],"#
         + #""predicateType":"chainloop.dev/attestation/v0.2","predicate":{"metadata":{"name":"build"}}}"#
     static let envelope = Data(
         #"{"payloadType":"application/vnd.in-toto+json","payload":"\#(Data(statement.utf8).base64EncodedString())","#
@@ -146,16 +148,17 @@ private func withSink<Result: Sendable>(
             signatures: test.headers["webhook-signature"], body: test.body, now: Self.now
         )
         #expect(String(decoding: test.body, as: UTF8.self).hasPrefix(#"{"Metadata":{"Workflow":"#))
-        #expect(test.json == [
-            "Metadata": [
-                "Workflow": ["ID": "", "Name": "test-webhook-workflow", "Team": "", "Project": ""],
-                "WorkflowRun": [
-                    "ID": "test-webhook-run", "State": "", "StartedAt": "0001-01-01T00:00:00Z",
-                    "FinishedAt": "0001-01-01T00:00:00Z", "RunnerType": "", "RunURL": "", "AttestationDigest": "",
+        #expect(
+            test.json == [
+                "Metadata": [
+                    "Workflow": ["ID": "", "Name": "test-webhook-workflow", "Team": "", "Project": ""],
+                    "WorkflowRun": [
+                        "ID": "test-webhook-run", "State": "", "StartedAt": "0001-01-01T00:00:00Z",
+                        "FinishedAt": "0001-01-01T00:00:00Z", "RunnerType": "", "RunURL": "", "AttestationDigest": "",
+                    ],
                 ],
-            ],
-            "Data": "e30=", "Kind": "TEST_WEBHOOK",
-        ])
+                "Data": "e30=", "Kind": "TEST_WEBHOOK",
+            ])
     }
 
     @Test func registrationRefusesBadURLsWithUpstreamMessages() async throws {
@@ -180,28 +183,34 @@ private func withSink<Result: Sendable>(
         }
 
         let rejecting = RecordingSink(secret: nil, now: Self.now) { _, _ in HTTPResponse(status: 403, body: Data("no".utf8)) }
-        await #expect(throws: IntegrationValidationError(
-            "unable to reach webhook URL: test webhook failed: webhook responded with status code 403: no"
-        )) {
+        await #expect(
+            throws: IntegrationValidationError(
+                "unable to reach webhook URL: test webhook failed: webhook responded with status code 403: no"
+            )
+        ) {
             try await withSink(rejecting) { base in try await integration.register(.init(url: base + Self.secretPath), context: context()) }
         }
     }
 
     @Test func registrationRefusesMetadataAddresses() async throws {
-        await #expect(throws: IntegrationValidationError(
-            "unable to reach webhook URL: test webhook failed: sending HTTP request: Refusing to connect to 169.254.169.254: "
-                + "link-local and cloud-metadata addresses are blocked; allow it with an egress allow-list entry such as 169.254.169.254/32"
-        )) {
+        await #expect(
+            throws: IntegrationValidationError(
+                "unable to reach webhook URL: test webhook failed: sending HTTP request: Refusing to connect to 169.254.169.254: "
+                    + "link-local and cloud-metadata addresses are blocked; allow it with an egress allow-list entry such as 169.254.169.254/32"
+            )
+        ) {
             try await integration.register(.init(url: "http://169.254.169.254/latest/meta-data"), context: context())
         }
     }
 
     @Test func attachAppliesDefaults() async throws {
         let registration = Registration(configuration: [:])
-        #expect(try await integration.attach(.init(), registration: registration, context: context())
-            == ["send_attestation": true, "send_sbom": false])
-        #expect(try await integration.attach(.init(sendAttestation: false, sendSBOM: true), registration: registration, context: context())
-            == ["send_attestation": false, "send_sbom": true])
+        #expect(
+            try await integration.attach(.init(), registration: registration, context: context())
+                == ["send_attestation": true, "send_sbom": false])
+        #expect(
+            try await integration.attach(.init(sendAttestation: false, sendSBOM: true), registration: registration, context: context())
+                == ["send_attestation": false, "send_sbom": true])
     }
 
     @Test func executeSendsTheAttestationAndEachSBOMSigned() async throws {
@@ -210,11 +219,13 @@ private func withSink<Result: Sendable>(
         let outcome = try await withSink(sink) { base in
             await integration.execute(request(url: base + Self.secretPath, secret: secret), context: context())
         }
-        #expect(outcome == .parts([
-            PartOutcome(partID: "attestation", outcome: .delivered(reference: "del-1:attestation")),
-            PartOutcome(partID: "material:cdx", outcome: .delivered(reference: "del-1:material:cdx")),
-            PartOutcome(partID: "material:spdx", outcome: .delivered(reference: "del-1:material:spdx")),
-        ]))
+        #expect(
+            outcome
+                == .parts([
+                    PartOutcome(partID: "attestation", outcome: .delivered(reference: "del-1:attestation")),
+                    PartOutcome(partID: "material:cdx", outcome: .delivered(reference: "del-1:material:cdx")),
+                    PartOutcome(partID: "material:spdx", outcome: .delivered(reference: "del-1:material:spdx")),
+                ]))
         let requests = sink.requests
         try #require(requests.count == 3)
         #expect(requests.allSatisfy { $0.signatureVerified == true })
@@ -253,19 +264,22 @@ private func withSink<Result: Sendable>(
             let url = base + Self.secretPath
             let first = await integration.execute(request(url: url, secret: secret), context: context())
             guard case .parts(let parts) = first else { return (first, first) }
-            let delivered = Dictionary(uniqueKeysWithValues: parts.compactMap { part -> (String, String)? in
-                guard case .delivered(let reference) = part.outcome else { return nil }
-                return (part.partID, reference ?? "")
-            })
+            let delivered = Dictionary(
+                uniqueKeysWithValues: parts.compactMap { part -> (String, String)? in
+                    guard case .delivered(let reference) = part.outcome else { return nil }
+                    return (part.partID, reference ?? "")
+                })
             return (first, await integration.execute(request(url: url, secret: secret, delivered: delivered), context: context()))
         }
-        #expect(first == .parts([
-            PartOutcome(partID: "attestation", outcome: .delivered(reference: "del-1:attestation")),
-            PartOutcome(
-                partID: "material:cdx", outcome: .retryable(reason: "webhook responded with status code 503: busy", retryAfter: nil)
-            ),
-            PartOutcome(partID: "material:spdx", outcome: .delivered(reference: "del-1:material:spdx")),
-        ]))
+        #expect(
+            first
+                == .parts([
+                    PartOutcome(partID: "attestation", outcome: .delivered(reference: "del-1:attestation")),
+                    PartOutcome(
+                        partID: "material:cdx", outcome: .retryable(reason: "webhook responded with status code 503: busy", retryAfter: nil)
+                    ),
+                    PartOutcome(partID: "material:spdx", outcome: .delivered(reference: "del-1:material:spdx")),
+                ]))
         #expect(second.overall == .delivered(reference: nil))
         let ids = sink.requests.map(\.webhookID)
         #expect(ids == ["del-1:attestation", "del-1:material:cdx", "del-1:material:spdx", "del-1:material:cdx"])
@@ -279,12 +293,14 @@ private func withSink<Result: Sendable>(
         let outcome = try await withSink(sink) { base in
             await integration.execute(request(url: base + Self.secretPath, secret: secret, sendSBOM: false), context: context())
         }
-        #expect(outcome == .parts([
-            PartOutcome(
-                partID: "attestation",
-                outcome: .retryable(reason: "webhook responded with status code 429: ", retryAfter: .seconds(7))
-            ),
-        ]))
+        #expect(
+            outcome
+                == .parts([
+                    PartOutcome(
+                        partID: "attestation",
+                        outcome: .retryable(reason: "webhook responded with status code 429: ", retryAfter: .seconds(7))
+                    )
+                ]))
     }
 
     @Test func badRequestIsRejectedWithTheReasonAndNoSecrets() async throws {
@@ -317,12 +333,17 @@ private func withSink<Result: Sendable>(
                 request(url: base + Self.secretPath, secret: secret, sendSBOM: false), context: context(timeout: .milliseconds(500))
             )
             let elapsed = clock.now - start
-            for waiter in release.withLock({ waiters in defer { waiters.removeAll() }; return waiters }) { waiter.resume() }
+            for waiter in release.withLock({ waiters in
+                defer { waiters.removeAll() }
+                return waiters
+            }) { waiter.resume() }
             return (outcome, elapsed)
         }
-        #expect(outcome == .parts([
-            PartOutcome(partID: "attestation", outcome: .retryable(reason: "sending HTTP request: the request timed out", retryAfter: nil)),
-        ]))
+        #expect(
+            outcome
+                == .parts([
+                    PartOutcome(partID: "attestation", outcome: .retryable(reason: "sending HTTP request: the request timed out", retryAfter: nil))
+                ]))
         #expect(elapsed >= .milliseconds(500) && elapsed < .seconds(3))
     }
 
@@ -333,8 +354,9 @@ private func withSink<Result: Sendable>(
 
         var nothing = request(url: "http://127.0.0.1:1/x", secret: StandardWebhookSigner.generateSecret(), sendSBOM: false)
         nothing.attachmentConfiguration = ["send_attestation": false, "send_sbom": false]
-        #expect(await integration.execute(nothing, context: context())
-            == .skipped(reason: "nothing to send: send_attestation is off and send_sbom found no SBOM"))
+        #expect(
+            await integration.execute(nothing, context: context())
+                == .skipped(reason: "nothing to send: send_attestation is off and send_sbom found no SBOM"))
     }
 }
 
@@ -342,7 +364,8 @@ private func withSink<Result: Sendable>(
     @Test func postGetsTheRedirectBackAndGetRedirectsAreGuarded() async throws {
         let sink = RecordingSink(secret: nil, now: Date()) { webhook, _ in
             let target = webhook.path == "/to-metadata" ? "http://169.254.169.254/latest" : "/final"
-            return webhook.path == "/final" ? HTTPResponse(status: 200, body: Data("done".utf8))
+            return webhook.path == "/final"
+                ? HTTPResponse(status: 200, body: Data("done".utf8))
                 : HTTPResponse(status: 307, headers: ["Location": target])
         }
         try await withSink(sink) { base in
