@@ -80,4 +80,11 @@ public protocol StoreTransaction {
     func attachments(organizationID: String, workflowID: String?, registrationID: String?) throws -> [IntegrationAttachment]
     /// Marks an attachment deleted.
     func deleteAttachment(id: String, at date: Date) throws
+
+    // MARK: Content (CAS) references
+
+    /// Records that the organization uploaded content `digest`; recording it again changes nothing.
+    func recordContent(organizationID: String, digest: String, size: Int64, at date: Date) throws
+    /// The size of content `digest` if the organization uploaded it, else `nil`.
+    func contentSize(organizationID: String, digest: String) throws -> Int64?
 }

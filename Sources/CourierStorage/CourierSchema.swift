@@ -10,7 +10,7 @@ public enum CourierSchema {
     /// Every migration of the schema for `dialect`, in version order.
     public static func migrations(for dialect: SQLDialect) -> [Migration] {
         // Every version is written in the subset of SQL both dialects accept.
-        [initial, integrations]
+        [initial, integrations, content]
     }
 
     private static let initial = Migration(
@@ -100,6 +100,20 @@ public enum CourierSchema {
             CREATE UNIQUE INDEX integration_attachments_active_pair_key ON integration_attachments (registration_id, workflow_id)
                 WHERE deleted_at IS NULL;
             CREATE INDEX integration_attachments_workflow_idx ON integration_attachments (workflow_id) WHERE deleted_at IS NULL;
+            """
+    )
+
+    private static let content = Migration(
+        version: 3,
+        name: "create_content_objects",
+        sql: """
+            CREATE TABLE content_objects (
+                organization_id TEXT NOT NULL REFERENCES organizations (id),
+                digest TEXT NOT NULL,
+                size BIGINT NOT NULL,
+                created_at BIGINT NOT NULL,
+                PRIMARY KEY (organization_id, digest)
+            );
             """
     )
 }

@@ -60,6 +60,8 @@ struct InMemoryState: Sendable {
     var workflows: [WorkflowRow] = []
     var registrations: [RegistrationRow] = []
     var attachments: [AttachmentRow] = []
+    /// Content sizes by organization, then digest.
+    var contents: [String: [String: Int64]] = [:]
 }
 
 /// The repository operations of `InMemoryStore` on a private copy of its state.
@@ -282,6 +284,20 @@ final class InMemoryTransaction: StoreTransaction {
         try requireWritable()
         guard let index = state.attachments.firstIndex(where: { $0.attachment.id == id && $0.deletedAt == nil }) else { return }
         state.attachments[index].deletedAt = date.roundedToMilliseconds
+    }
+
+    // MARK: Content (CAS) references
+
+    func recordContent(organizationID: String, digest: String, size: Int64, at date: Date) throws {
+        try requireWritable()
+        try requireOrganization(organizationID)
+        if state.contents[organizationID]?[digest] == nil {
+            state.contents[organizationID, default: [:]][digest] = size
+        }
+    }
+
+    func contentSize(organizationID: String, digest: String) throws -> Int64? {
+        state.contents[organizationID]?[digest]
     }
 
     // MARK: Helpers

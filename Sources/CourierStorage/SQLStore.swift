@@ -251,6 +251,22 @@ struct SQLStoreTransaction: StoreTransaction {
         try connection.execute("UPDATE integration_attachments SET deleted_at = \(date) WHERE id = \(id) AND deleted_at IS NULL")
     }
 
+    // MARK: Content (CAS) references
+
+    func recordContent(organizationID: String, digest: String, size: Int64, at date: Date) throws {
+        try connection.execute(
+            """
+            INSERT INTO content_objects (organization_id, digest, size, created_at) VALUES (\(organizationID), \(digest), \(size), \(date))
+            ON CONFLICT (organization_id, digest) DO NOTHING
+            """
+        )
+    }
+
+    func contentSize(organizationID: String, digest: String) throws -> Int64? {
+        let query: SQLQuery = "SELECT size FROM content_objects WHERE organization_id = \(organizationID) AND digest = \(digest)"
+        return try connection.query(query).first.map { try $0.int64("size") }
+    }
+
     // MARK: Helpers
 
     /// Runs an insert, turning a unique violation into the conflict error of the key it names: a natural key (a

@@ -37,6 +37,7 @@ public enum StoreConformance: String, CaseIterable, Sendable, CustomStringConver
     case registrationNameIsUniqueUntilDeletedAndDeleteErasesCredentials
     case attachments
     case attachmentPairIsUniqueUntilDeleted
+    case contentReferencesArePerOrganization
 
     public var description: String { rawValue }
 
@@ -63,6 +64,7 @@ public enum StoreConformance: String, CaseIterable, Sendable, CustomStringConver
         case .registrationNameIsUniqueUntilDeletedAndDeleteErasesCredentials: try await Self.checkRegistrationNameIsUniqueUntilDeleted(store)
         case .attachments: try await Self.checkAttachments(store)
         case .attachmentPairIsUniqueUntilDeleted: try await Self.checkAttachmentPairIsUniqueUntilDeleted(store)
+        case .contentReferencesArePerOrganization: try await Self.checkContentReferences(store)
         }
     }
 
@@ -686,5 +688,26 @@ public enum StoreConformance: String, CaseIterable, Sendable, CustomStringConver
         }
         let ids = try await store.read { try $0.attachments(organizationID: "org-1", workflowID: nil, registrationID: nil).map(\.id) }
         #expect(ids == ["att-2"])
+    }
+
+    // MARK: Content
+
+    static func checkContentReferences(_ store: any Store) async throws {
+        try await seedTwoOrganizations(store)
+        let digest = "sha256:" + String(repeating: "ab", count: 32)
+        try await store.write { tx in
+            try tx.recordContent(organizationID: "org-1", digest: digest, size: 42, at: start)
+            try tx.recordContent(organizationID: "org-1", digest: digest, size: 42, at: at(1))
+        }
+        let sizes = try await store.read { tx in
+            (
+                own: try tx.contentSize(organizationID: "org-1", digest: digest),
+                other: try tx.contentSize(organizationID: "org-2", digest: digest),
+                unknown: try tx.contentSize(organizationID: "org-1", digest: "sha256:00")
+            )
+        }
+        #expect(sizes.own == 42)
+        #expect(sizes.other == nil, "another organization's upload is not visible")
+        #expect(sizes.unknown == nil)
     }
 }
