@@ -87,4 +87,56 @@ public protocol StoreTransaction {
     func recordContent(organizationID: String, digest: String, size: Int64, at date: Date) throws
     /// The size of content `digest` if the organization uploaded it, else `nil`.
     func contentSize(organizationID: String, digest: String) throws -> Int64?
+
+    // MARK: Verification keys
+
+    /// Inserts a key; its name must be unique in the organization.
+    func insertVerificationKey(_ key: VerificationKey) throws
+    /// The organization's keys, ordered by name.
+    func verificationKeys(organizationID: String) throws -> [VerificationKey]
+
+    // MARK: Attestations
+
+    /// Inserts an accepted attestation; a workflow holds each digest once.
+    func insertAttestation(_ attestation: AttestationRecord) throws
+    func attestation(organizationID: String, id: String) throws -> AttestationRecord?
+    func attestation(organizationID: String, workflowID: String, digest: String) throws -> AttestationRecord?
+    /// The organization's attestations with this digest, in any workflow, oldest first.
+    func attestations(organizationID: String, digest: String) throws -> [AttestationRecord]
+    /// The organization's attestations, optionally of one workflow and created at or after `since`; newest first unless
+    /// `oldestFirst`; at most `limit`.
+    func attestations(organizationID: String, workflowID: String?, since: Date?, oldestFirst: Bool, limit: Int) throws -> [AttestationRecord]
+    /// Ids of the organization's attestations with a CAS material of this digest.
+    func attestationIDs(organizationID: String, referencingContent digest: String) throws -> [String]
+
+    // MARK: Deliveries
+
+    /// Inserts a delivery; an attestation goes to an attachment at most once.
+    func insertDelivery(_ delivery: Delivery) throws
+    func delivery(organizationID: String, id: String) throws -> Delivery?
+    /// The organization's deliveries matching `filter`, newest first.
+    func deliveries(organizationID: String, filter: DeliveryFilter) throws -> [Delivery]
+    /// Whether the attestation already has a delivery to the attachment.
+    func deliveryExists(attestationID: String, attachmentID: String) throws -> Bool
+    /// Leases up to `limit` due deliveries of any organization to `owner` until `leaseExpiresAt`, earliest due first.
+    ///
+    /// Due means pending or retrying, with `nextAttemptAt <= now`, and not leased (or the lease has expired).
+    func claimDueDeliveries(now: Date, limit: Int, owner: String, leaseExpiresAt: Date) throws -> [Delivery]
+    /// Writes every field of a delivery.
+    func updateDelivery(_ delivery: Delivery) throws
+    /// Gives back every lease `owner` holds, making its deliveries due again.
+    func releaseLeases(owner: String) throws
+    /// Makes the pending or retrying deliveries of these attestations due at `date`.
+    func wakeDeliveries(attestationIDs: [String], at date: Date) throws
+    /// The earliest `nextAttemptAt` of pending or retrying deliveries, leased or not.
+    func earliestPendingAttempt() throws -> Date?
+    /// Deliveries of every organization counted by integration kind and state.
+    func deliveryCounts() throws -> [DeliveryCount]
+    func insertAttempt(_ attempt: DeliveryAttempt) throws
+    /// The delivery's attempts, in order.
+    func attempts(deliveryID: String) throws -> [DeliveryAttempt]
+    /// Inserts or replaces a part's progress.
+    func upsertPart(_ part: DeliveryPart) throws
+    /// The delivery's parts, ordered by id.
+    func parts(deliveryID: String) throws -> [DeliveryPart]
 }

@@ -10,7 +10,7 @@ public enum CourierSchema {
     /// Every migration of the schema for `dialect`, in version order.
     public static func migrations(for dialect: SQLDialect) -> [Migration] {
         // Every version is written in the subset of SQL both dialects accept.
-        [initial, integrations, content]
+        [initial, integrations, content, deliveries]
     }
 
     private static let initial = Migration(
@@ -113,6 +113,92 @@ public enum CourierSchema {
                 size BIGINT NOT NULL,
                 created_at BIGINT NOT NULL,
                 PRIMARY KEY (organization_id, digest)
+            );
+            """
+    )
+
+    private static let deliveries = Migration(
+        version: 4,
+        name: "create_keys_attestations_and_deliveries",
+        sql: """
+            CREATE TABLE verification_keys (
+                id TEXT PRIMARY KEY,
+                organization_id TEXT NOT NULL REFERENCES organizations (id),
+                name TEXT NOT NULL,
+                public_key TEXT NOT NULL,
+                created_at BIGINT NOT NULL
+            );
+            CREATE UNIQUE INDEX verification_keys_name_key ON verification_keys (organization_id, name);
+
+            CREATE TABLE attestations (
+                id TEXT PRIMARY KEY,
+                organization_id TEXT NOT NULL REFERENCES organizations (id),
+                workflow_id TEXT NOT NULL REFERENCES workflows (id),
+                digest TEXT NOT NULL,
+                envelope BLOB NOT NULL,
+                annotations TEXT NOT NULL,
+                materials TEXT NOT NULL,
+                runner_type TEXT NOT NULL,
+                run_url TEXT NOT NULL,
+                started_at BIGINT,
+                verified_by TEXT,
+                warnings TEXT NOT NULL,
+                created_at BIGINT NOT NULL
+            );
+            CREATE UNIQUE INDEX attestations_workflow_digest_key ON attestations (organization_id, workflow_id, digest);
+            CREATE INDEX attestations_digest_idx ON attestations (organization_id, digest);
+            CREATE INDEX attestations_created_idx ON attestations (organization_id, created_at);
+
+            CREATE TABLE attestation_contents (
+                attestation_id TEXT NOT NULL REFERENCES attestations (id),
+                organization_id TEXT NOT NULL,
+                digest TEXT NOT NULL,
+                PRIMARY KEY (attestation_id, digest)
+            );
+            CREATE INDEX attestation_contents_digest_idx ON attestation_contents (organization_id, digest);
+
+            CREATE TABLE deliveries (
+                id TEXT PRIMARY KEY,
+                organization_id TEXT NOT NULL REFERENCES organizations (id),
+                registration_id TEXT NOT NULL REFERENCES integration_registrations (id),
+                attachment_id TEXT REFERENCES integration_attachments (id),
+                attestation_id TEXT REFERENCES attestations (id),
+                workflow_id TEXT,
+                kind TEXT NOT NULL,
+                state TEXT NOT NULL,
+                attempts INTEGER NOT NULL,
+                next_attempt_at BIGINT NOT NULL,
+                lease_owner TEXT,
+                lease_expires_at BIGINT,
+                reason TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL
+            );
+            CREATE UNIQUE INDEX deliveries_attestation_attachment_key ON deliveries (attestation_id, attachment_id)
+                WHERE attestation_id IS NOT NULL AND attachment_id IS NOT NULL;
+            CREATE INDEX deliveries_due_idx ON deliveries (state, next_attempt_at);
+            CREATE INDEX deliveries_organization_created_idx ON deliveries (organization_id, created_at);
+            CREATE INDEX deliveries_attestation_idx ON deliveries (attestation_id);
+
+            CREATE TABLE delivery_attempts (
+                delivery_id TEXT NOT NULL REFERENCES deliveries (id),
+                number INTEGER NOT NULL,
+                started_at BIGINT NOT NULL,
+                duration_ms BIGINT NOT NULL,
+                outcome TEXT NOT NULL,
+                http_status INTEGER,
+                error TEXT NOT NULL,
+                retry_after_ms BIGINT,
+                PRIMARY KEY (delivery_id, number)
+            );
+
+            CREATE TABLE delivery_parts (
+                delivery_id TEXT NOT NULL REFERENCES deliveries (id),
+                part_id TEXT NOT NULL,
+                outcome TEXT NOT NULL,
+                reference TEXT,
+                updated_at BIGINT NOT NULL,
+                PRIMARY KEY (delivery_id, part_id)
             );
             """
     )

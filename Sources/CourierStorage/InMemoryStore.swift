@@ -1,7 +1,6 @@
 import CourierCore
+import Foundation
 import Synchronization
-
-import struct Foundation.Date
 
 /// A `Store` kept in memory, with the same semantics as `SQLStore`.
 ///
@@ -62,6 +61,13 @@ struct InMemoryState: Sendable {
     var attachments: [AttachmentRow] = []
     /// Content sizes by organization, then digest.
     var contents: [String: [String: Int64]] = [:]
+    var verificationKeys: [VerificationKey] = []
+    var attestations: [AttestationRecord] = []
+    var deliveries: [String: Delivery] = [:]
+    /// Delivery ids in insertion order.
+    var deliveryOrder: [String] = []
+    var attempts: [String: [DeliveryAttempt]] = [:]
+    var parts: [String: [String: DeliveryPart]] = [:]
 }
 
 /// The repository operations of `InMemoryStore` on a private copy of its state.
@@ -298,6 +304,208 @@ final class InMemoryTransaction: StoreTransaction {
 
     func contentSize(organizationID: String, digest: String) throws -> Int64? {
         state.contents[organizationID]?[digest]
+    }
+
+    // MARK: Verification keys
+
+    func insertVerificationKey(_ key: VerificationKey) throws {
+        try requireWritable()
+        try requireOrganization(key.organizationID)
+        if state.verificationKeys.contains(where: { $0.id == key.id }) { throw StoreConflict.verificationKeyID(key.id) }
+        if state.verificationKeys.contains(where: { $0.organizationID == key.organizationID && $0.name == key.name }) {
+            throw StoreConflict.verificationKeyName(key.name)
+        }
+        var stored = key
+        stored.createdAt = key.createdAt.roundedToMilliseconds
+        state.verificationKeys.append(stored)
+    }
+
+    func verificationKeys(organizationID: String) throws -> [VerificationKey] {
+        state.verificationKeys.filter { $0.organizationID == organizationID }.sorted { ByteOrdered($0.name) < ByteOrdered($1.name) }
+    }
+
+    // MARK: Attestations
+
+    func insertAttestation(_ attestation: AttestationRecord) throws {
+        try requireWritable()
+        guard state.workflows.contains(where: { $0.workflow.id == attestation.workflowID }) else {
+            throw CourierError.internal(InMemoryStoreError(description: "Attestation '\(attestation.id)' refers to a missing workflow."))
+        }
+        if state.attestations.contains(where: { $0.id == attestation.id }) { throw StoreConflict.attestationID(attestation.id) }
+        let isDuplicate = state.attestations.contains {
+            $0.organizationID == attestation.organizationID && $0.workflowID == attestation.workflowID && $0.digest == attestation.digest
+        }
+        if isDuplicate { throw StoreConflict.attestationDigest }
+        var stored = attestation
+        stored.createdAt = attestation.createdAt.roundedToMilliseconds
+        stored.startedAt = attestation.startedAt?.roundedToMilliseconds
+        state.attestations.append(stored)
+    }
+
+    func attestation(organizationID: String, id: String) throws -> AttestationRecord? {
+        state.attestations.first { $0.organizationID == organizationID && $0.id == id }
+    }
+
+    func attestation(organizationID: String, workflowID: String, digest: String) throws -> AttestationRecord? {
+        state.attestations.first { $0.organizationID == organizationID && $0.workflowID == workflowID && $0.digest == digest }
+    }
+
+    func attestations(organizationID: String, digest: String) throws -> [AttestationRecord] {
+        Self.oldestFirst(state.attestations.filter { $0.organizationID == organizationID && $0.digest == digest })
+    }
+
+    func attestations(organizationID: String, workflowID: String?, since: Date?, oldestFirst: Bool, limit: Int) throws -> [AttestationRecord] {
+        let matching = state.attestations.filter { attestation in
+            attestation.organizationID == organizationID && (workflowID == nil || attestation.workflowID == workflowID)
+                && (since == nil || attestation.createdAt >= since!.roundedToMilliseconds)
+        }
+        let ordered = Self.oldestFirst(matching)
+        return Array((oldestFirst ? ordered : ordered.reversed()).prefix(limit))
+    }
+
+    func attestationIDs(organizationID: String, referencingContent digest: String) throws -> [String] {
+        state.attestations
+            .filter { $0.organizationID == organizationID && $0.contentDigests.contains(digest) }
+            .map(\.id)
+            .sorted { ByteOrdered($0) < ByteOrdered($1) }
+    }
+
+    private static func oldestFirst(_ attestations: [AttestationRecord]) -> [AttestationRecord] {
+        attestations.sorted { ($0.createdAt, ByteOrdered($0.id)) < ($1.createdAt, ByteOrdered($1.id)) }
+    }
+
+    // MARK: Deliveries
+
+    func insertDelivery(_ delivery: Delivery) throws {
+        try requireWritable()
+        guard state.registrations.contains(where: { $0.registration.id == delivery.registrationID }) else {
+            throw CourierError.internal(InMemoryStoreError(description: "Delivery '\(delivery.id)' refers to a missing registration."))
+        }
+        if state.deliveries[delivery.id] != nil { throw StoreConflict.deliveryID(delivery.id) }
+        if let attestationID = delivery.attestationID, let attachmentID = delivery.attachmentID,
+            try deliveryExists(attestationID: attestationID, attachmentID: attachmentID)
+        {
+            throw StoreConflict.deliveryPair
+        }
+        state.deliveries[delivery.id] = Self.rounded(delivery)
+        state.deliveryOrder.append(delivery.id)
+    }
+
+    func delivery(organizationID: String, id: String) throws -> Delivery? {
+        state.deliveries[id].flatMap { $0.organizationID == organizationID ? $0 : nil }
+    }
+
+    func deliveries(organizationID: String, filter: DeliveryFilter) throws -> [Delivery] {
+        let matching = state.deliveryOrder.compactMap { state.deliveries[$0] }.filter { delivery in
+            delivery.organizationID == organizationID && (filter.state == nil || delivery.state == filter.state)
+                && (filter.registrationID == nil || delivery.registrationID == filter.registrationID)
+                && (filter.workflowID == nil || delivery.workflowID == filter.workflowID)
+                && (filter.attestationID == nil || delivery.attestationID == filter.attestationID)
+        }
+        let newestFirst = matching.sorted { ($0.createdAt, ByteOrdered($0.id)) > ($1.createdAt, ByteOrdered($1.id)) }
+        return Array(newestFirst.prefix(filter.limit))
+    }
+
+    func deliveryExists(attestationID: String, attachmentID: String) throws -> Bool {
+        state.deliveries.values.contains { $0.attestationID == attestationID && $0.attachmentID == attachmentID }
+    }
+
+    func claimDueDeliveries(now: Date, limit: Int, owner: String, leaseExpiresAt: Date) throws -> [Delivery] {
+        try requireWritable()
+        let now = now.roundedToMilliseconds
+        let due = state.deliveries.values
+            .filter { delivery in
+                (delivery.state == .pending || delivery.state == .retrying) && delivery.nextAttemptAt <= now
+                    && (delivery.leaseExpiresAt == nil || delivery.leaseExpiresAt! <= now)
+            }
+            .sorted { ($0.nextAttemptAt, ByteOrdered($0.id)) < ($1.nextAttemptAt, ByteOrdered($1.id)) }
+            .prefix(limit)
+        return due.map { delivery in
+            var leased = delivery
+            leased.leaseOwner = owner
+            leased.leaseExpiresAt = leaseExpiresAt.roundedToMilliseconds
+            state.deliveries[delivery.id] = leased
+            return leased
+        }
+    }
+
+    func updateDelivery(_ delivery: Delivery) throws {
+        try requireWritable()
+        guard let existing = state.deliveries[delivery.id] else { return }
+        var updated = Self.rounded(delivery)
+        updated.createdAt = existing.createdAt
+        state.deliveries[delivery.id] = updated
+    }
+
+    func releaseLeases(owner: String) throws {
+        try requireWritable()
+        for (id, delivery) in state.deliveries where delivery.leaseOwner == owner {
+            state.deliveries[id]?.leaseOwner = nil
+            state.deliveries[id]?.leaseExpiresAt = nil
+        }
+    }
+
+    func wakeDeliveries(attestationIDs: [String], at date: Date) throws {
+        try requireWritable()
+        let ids = Set(attestationIDs)
+        let date = date.roundedToMilliseconds
+        for (id, delivery) in state.deliveries
+        where delivery.attestationID.map(ids.contains) == true && !delivery.state.isFinal && delivery.nextAttemptAt > date {
+            state.deliveries[id]?.nextAttemptAt = date
+        }
+    }
+
+    func earliestPendingAttempt() throws -> Date? {
+        state.deliveries.values.filter { !$0.state.isFinal }.map(\.nextAttemptAt).min()
+    }
+
+    func deliveryCounts() throws -> [DeliveryCount] {
+        var counts: [String: [DeliveryState: Int]] = [:]
+        for delivery in state.deliveries.values {
+            guard let kind = state.registrations.first(where: { $0.registration.id == delivery.registrationID })?.registration.kind else {
+                continue
+            }
+            counts[kind, default: [:]][delivery.state, default: 0] += 1
+        }
+        return counts.keys.sorted { ByteOrdered($0) < ByteOrdered($1) }.flatMap { kind in
+            counts[kind, default: [:]]
+                .sorted { ByteOrdered($0.key.rawValue) < ByteOrdered($1.key.rawValue) }
+                .map { DeliveryCount(integrationKind: kind, state: $0.key, count: $0.value) }
+        }
+    }
+
+    func insertAttempt(_ attempt: DeliveryAttempt) throws {
+        try requireWritable()
+        guard state.deliveries[attempt.deliveryID] != nil else {
+            throw CourierError.internal(InMemoryStoreError(description: "Attempt refers to missing delivery '\(attempt.deliveryID)'."))
+        }
+        var stored = attempt
+        stored.startedAt = attempt.startedAt.roundedToMilliseconds
+        state.attempts[attempt.deliveryID, default: []].append(stored)
+    }
+
+    func attempts(deliveryID: String) throws -> [DeliveryAttempt] {
+        (state.attempts[deliveryID] ?? []).sorted { $0.number < $1.number }
+    }
+
+    func upsertPart(_ part: DeliveryPart) throws {
+        try requireWritable()
+        var stored = part
+        stored.updatedAt = part.updatedAt.roundedToMilliseconds
+        state.parts[part.deliveryID, default: [:]][part.partID] = stored
+    }
+
+    func parts(deliveryID: String) throws -> [DeliveryPart] {
+        (state.parts[deliveryID] ?? [:]).values.sorted { ByteOrdered($0.partID) < ByteOrdered($1.partID) }
+    }
+
+    private static func rounded(_ delivery: Delivery) -> Delivery {
+        var copy = delivery
+        copy.nextAttemptAt = delivery.nextAttemptAt.roundedToMilliseconds
+        copy.leaseExpiresAt = delivery.leaseExpiresAt?.roundedToMilliseconds
+        copy.createdAt = delivery.createdAt.roundedToMilliseconds
+        copy.updatedAt = delivery.updatedAt.roundedToMilliseconds
+        return copy
     }
 
     // MARK: Helpers

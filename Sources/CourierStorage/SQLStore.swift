@@ -1,6 +1,5 @@
 import CourierCore
-
-import struct Foundation.Date
+import Foundation
 
 /// A `Store` on any `SQLDatabase`, written once for every SQL dialect.
 ///
@@ -267,6 +266,246 @@ struct SQLStoreTransaction: StoreTransaction {
         return try connection.query(query).first.map { try $0.int64("size") }
     }
 
+    // MARK: Verification keys
+
+    func insertVerificationKey(_ key: VerificationKey) throws {
+        try inserting(
+            """
+            INSERT INTO verification_keys (id, organization_id, name, public_key, created_at)
+            VALUES (\(key.id), \(key.organizationID), \(key.name), \(key.publicKeyPEM), \(key.createdAt))
+            """,
+            onDuplicateName: StoreConflict.verificationKeyName(key.name),
+            onDuplicateID: StoreConflict.verificationKeyID(key.id)
+        )
+    }
+
+    func verificationKeys(organizationID: String) throws -> [VerificationKey] {
+        let query: SQLQuery = """
+            SELECT id, organization_id, name, public_key, created_at FROM verification_keys WHERE organization_id = \(organizationID) \
+            ORDER BY name
+            """
+        return try connection.query(query).map { row in
+            VerificationKey(
+                id: try row.string("id"),
+                organizationID: try row.string("organization_id"),
+                name: try row.string("name"),
+                publicKeyPEM: try row.string("public_key"),
+                createdAt: try row.date("created_at")
+            )
+        }
+    }
+
+    // MARK: Attestations
+
+    func insertAttestation(_ attestation: AttestationRecord) throws {
+        let query: SQLQuery = """
+            INSERT INTO attestations (id, organization_id, workflow_id, digest, envelope, annotations, materials, runner_type, run_url, \
+            started_at, verified_by, warnings, created_at)
+            VALUES (\(attestation.id), \(attestation.organizationID), \(attestation.workflowID), \(attestation.digest), \
+            \(attestation.envelope), \(try JSONColumn.encode(attestation.annotations)), \(try JSONColumn.encode(attestation.materials)), \
+            \(attestation.runnerType), \(attestation.runURL), \(attestation.startedAt), \(attestation.verifiedBy), \
+            \(try JSONColumn.encode(attestation.warnings)), \(attestation.createdAt))
+            """
+        do {
+            try connection.execute(query)
+        } catch let error as SQLError where error.kind == .uniqueViolation {
+            throw error.message.contains("digest") ? StoreConflict.attestationDigest : StoreConflict.attestationID(attestation.id)
+        }
+        for digest in Set(attestation.contentDigests).sorted() {
+            try connection.execute(
+                """
+                INSERT INTO attestation_contents (attestation_id, organization_id, digest)
+                VALUES (\(attestation.id), \(attestation.organizationID), \(digest))
+                """
+            )
+        }
+    }
+
+    func attestation(organizationID: String, id: String) throws -> AttestationRecord? {
+        try connection.query(Self.selectAttestations + " WHERE organization_id = \(organizationID) AND id = \(id)").first.map(Self.attestation(from:))
+    }
+
+    func attestation(organizationID: String, workflowID: String, digest: String) throws -> AttestationRecord? {
+        let query = Self.selectAttestations + " WHERE organization_id = \(organizationID) AND workflow_id = \(workflowID) AND digest = \(digest)"
+        return try connection.query(query).first.map(Self.attestation(from:))
+    }
+
+    func attestations(organizationID: String, digest: String) throws -> [AttestationRecord] {
+        let query = Self.selectAttestations + " WHERE organization_id = \(organizationID) AND digest = \(digest) ORDER BY created_at, id"
+        return try connection.query(query).map(Self.attestation(from:))
+    }
+
+    func attestations(organizationID: String, workflowID: String?, since: Date?, oldestFirst: Bool, limit: Int) throws -> [AttestationRecord] {
+        var query = Self.selectAttestations + " WHERE organization_id = \(organizationID)"
+        if let workflowID { query += " AND workflow_id = \(workflowID)" }
+        if let since { query += " AND created_at >= \(since)" }
+        query += oldestFirst ? " ORDER BY created_at, id" : " ORDER BY created_at DESC, id DESC"
+        query += " LIMIT \(limit)"
+        return try connection.query(query).map(Self.attestation(from:))
+    }
+
+    func attestationIDs(organizationID: String, referencingContent digest: String) throws -> [String] {
+        let query: SQLQuery = """
+            SELECT attestation_id FROM attestation_contents WHERE organization_id = \(organizationID) AND digest = \(digest) ORDER BY attestation_id
+            """
+        return try connection.query(query).map { try $0.string("attestation_id") }
+    }
+
+    // MARK: Deliveries
+
+    func insertDelivery(_ delivery: Delivery) throws {
+        let query: SQLQuery = """
+            INSERT INTO deliveries (id, organization_id, registration_id, attachment_id, attestation_id, workflow_id, kind, state, attempts, \
+            next_attempt_at, lease_owner, lease_expires_at, reason, created_at, updated_at)
+            VALUES (\(delivery.id), \(delivery.organizationID), \(delivery.registrationID), \(delivery.attachmentID), \(delivery.attestationID), \
+            \(delivery.workflowID), \(delivery.kind.rawValue), \(delivery.state.rawValue), \(delivery.attempts), \(delivery.nextAttemptAt), \
+            \(delivery.leaseOwner), \(delivery.leaseExpiresAt), \(delivery.reason), \(delivery.createdAt), \(delivery.updatedAt))
+            """
+        do {
+            try connection.execute(query)
+        } catch let error as SQLError where error.kind == .uniqueViolation {
+            throw error.message.contains("attachment_id") ? StoreConflict.deliveryPair : StoreConflict.deliveryID(delivery.id)
+        }
+    }
+
+    func delivery(organizationID: String, id: String) throws -> Delivery? {
+        try connection.query(Self.selectDeliveries + " WHERE organization_id = \(organizationID) AND id = \(id)").first.map(Self.delivery(from:))
+    }
+
+    func deliveries(organizationID: String, filter: DeliveryFilter) throws -> [Delivery] {
+        var query = Self.selectDeliveries + " WHERE organization_id = \(organizationID)"
+        if let state = filter.state { query += " AND state = \(state.rawValue)" }
+        if let registrationID = filter.registrationID { query += " AND registration_id = \(registrationID)" }
+        if let workflowID = filter.workflowID { query += " AND workflow_id = \(workflowID)" }
+        if let attestationID = filter.attestationID { query += " AND attestation_id = \(attestationID)" }
+        query += " ORDER BY created_at DESC, id DESC LIMIT \(filter.limit)"
+        return try connection.query(query).map(Self.delivery(from:))
+    }
+
+    func deliveryExists(attestationID: String, attachmentID: String) throws -> Bool {
+        let query: SQLQuery = "SELECT 1 AS found FROM deliveries WHERE attestation_id = \(attestationID) AND attachment_id = \(attachmentID)"
+        return try !connection.query(query).isEmpty
+    }
+
+    func claimDueDeliveries(now: Date, limit: Int, owner: String, leaseExpiresAt: Date) throws -> [Delivery] {
+        let due = try connection.query(
+            Self.selectDeliveries + """
+                 WHERE state IN ('pending', 'retrying') AND next_attempt_at <= \(now) \
+                AND (lease_expires_at IS NULL OR lease_expires_at <= \(now)) ORDER BY next_attempt_at, id LIMIT \(limit)
+                """
+        ).map(Self.delivery(from:))
+        return try due.map { delivery in
+            try connection.execute(
+                "UPDATE deliveries SET lease_owner = \(owner), lease_expires_at = \(leaseExpiresAt) WHERE id = \(delivery.id)"
+            )
+            var leased = delivery
+            leased.leaseOwner = owner
+            leased.leaseExpiresAt = leaseExpiresAt.roundedToMilliseconds
+            return leased
+        }
+    }
+
+    func updateDelivery(_ delivery: Delivery) throws {
+        try connection.execute(
+            """
+            UPDATE deliveries SET state = \(delivery.state.rawValue), attempts = \(delivery.attempts), next_attempt_at = \(delivery.nextAttemptAt), \
+            lease_owner = \(delivery.leaseOwner), lease_expires_at = \(delivery.leaseExpiresAt), reason = \(delivery.reason), \
+            updated_at = \(delivery.updatedAt) WHERE id = \(delivery.id)
+            """
+        )
+    }
+
+    func releaseLeases(owner: String) throws {
+        try connection.execute("UPDATE deliveries SET lease_owner = NULL, lease_expires_at = NULL WHERE lease_owner = \(owner)")
+    }
+
+    func wakeDeliveries(attestationIDs: [String], at date: Date) throws {
+        for id in attestationIDs {
+            try connection.execute(
+                """
+                UPDATE deliveries SET next_attempt_at = \(date) WHERE attestation_id = \(id) AND state IN ('pending', 'retrying') \
+                AND next_attempt_at > \(date)
+                """
+            )
+        }
+    }
+
+    func earliestPendingAttempt() throws -> Date? {
+        let rows = try connection.query("SELECT MIN(next_attempt_at) AS earliest FROM deliveries WHERE state IN ('pending', 'retrying')")
+        return try rows.first?.optionalDate("earliest")
+    }
+
+    func deliveryCounts() throws -> [DeliveryCount] {
+        let rows = try connection.query(
+            """
+            SELECT r.kind AS kind, d.state AS state, COUNT(*) AS count FROM deliveries d \
+            JOIN integration_registrations r ON r.id = d.registration_id GROUP BY r.kind, d.state ORDER BY r.kind, d.state
+            """
+        )
+        return try rows.map { row in
+            let stateName = try row.string("state")
+            guard let state = DeliveryState(rawValue: stateName) else {
+                throw SQLError(.decoding, "Delivery state '\(stateName)' is not a known state.")
+            }
+            return DeliveryCount(integrationKind: try row.string("kind"), state: state, count: try row.int("count"))
+        }
+    }
+
+    func insertAttempt(_ attempt: DeliveryAttempt) throws {
+        try connection.execute(
+            """
+            INSERT INTO delivery_attempts (delivery_id, number, started_at, duration_ms, outcome, http_status, error, retry_after_ms)
+            VALUES (\(attempt.deliveryID), \(attempt.number), \(attempt.startedAt), \(attempt.durationMilliseconds), \(attempt.outcome.rawValue), \
+            \(attempt.httpStatus), \(attempt.error), \(attempt.retryAfterMilliseconds))
+            """
+        )
+    }
+
+    func attempts(deliveryID: String) throws -> [DeliveryAttempt] {
+        let query: SQLQuery = """
+            SELECT delivery_id, number, started_at, duration_ms, outcome, http_status, error, retry_after_ms FROM delivery_attempts \
+            WHERE delivery_id = \(deliveryID) ORDER BY number
+            """
+        return try connection.query(query).map { row in
+            DeliveryAttempt(
+                deliveryID: try row.string("delivery_id"),
+                number: try row.int("number"),
+                startedAt: try row.date("started_at"),
+                durationMilliseconds: try row.int64("duration_ms"),
+                outcome: try Self.outcome(try row.string("outcome")),
+                httpStatus: try row.isNull("http_status") ? nil : try row.int("http_status"),
+                error: try row.string("error"),
+                retryAfterMilliseconds: try row.isNull("retry_after_ms") ? nil : try row.int64("retry_after_ms")
+            )
+        }
+    }
+
+    func upsertPart(_ part: DeliveryPart) throws {
+        try connection.execute(
+            """
+            INSERT INTO delivery_parts (delivery_id, part_id, outcome, reference, updated_at)
+            VALUES (\(part.deliveryID), \(part.partID), \(part.outcome.rawValue), \(part.reference), \(part.updatedAt))
+            ON CONFLICT (delivery_id, part_id) DO UPDATE SET outcome = excluded.outcome, reference = excluded.reference, \
+            updated_at = excluded.updated_at
+            """
+        )
+    }
+
+    func parts(deliveryID: String) throws -> [DeliveryPart] {
+        let query: SQLQuery = """
+            SELECT delivery_id, part_id, outcome, reference, updated_at FROM delivery_parts WHERE delivery_id = \(deliveryID) ORDER BY part_id
+            """
+        return try connection.query(query).map { row in
+            DeliveryPart(
+                deliveryID: try row.string("delivery_id"),
+                partID: try row.string("part_id"),
+                outcome: try Self.outcome(try row.string("outcome")),
+                reference: try row.optionalString("reference"),
+                updatedAt: try row.date("updated_at")
+            )
+        }
+    }
+
     // MARK: Helpers
 
     /// Runs an insert, turning a unique violation into the conflict error of the key it names: a natural key (a
@@ -368,5 +607,82 @@ struct SQLStoreTransaction: StoreTransaction {
             configuration: try row.string("configuration"),
             createdAt: try row.date("created_at")
         )
+    }
+
+    private static let selectAttestations: SQLQuery = """
+        SELECT id, organization_id, workflow_id, digest, envelope, annotations, materials, runner_type, run_url, started_at, verified_by, \
+        warnings, created_at FROM attestations
+        """
+
+    private static func attestation(from row: SQLRow) throws -> AttestationRecord {
+        AttestationRecord(
+            id: try row.string("id"),
+            organizationID: try row.string("organization_id"),
+            workflowID: try row.string("workflow_id"),
+            digest: try row.string("digest"),
+            envelope: Data(try row.bytes("envelope")),
+            annotations: try JSONColumn.decode([String: String].self, try row.string("annotations")),
+            materials: try JSONColumn.decode([StoredMaterial].self, try row.string("materials")),
+            runnerType: try row.string("runner_type"),
+            runURL: try row.string("run_url"),
+            startedAt: try row.optionalDate("started_at"),
+            verifiedBy: try row.optionalString("verified_by"),
+            warnings: try JSONColumn.decode([String].self, try row.string("warnings")),
+            createdAt: try row.date("created_at")
+        )
+    }
+
+    private static let selectDeliveries: SQLQuery = """
+        SELECT id, organization_id, registration_id, attachment_id, attestation_id, workflow_id, kind, state, attempts, next_attempt_at, \
+        lease_owner, lease_expires_at, reason, created_at, updated_at FROM deliveries
+        """
+
+    private static func delivery(from row: SQLRow) throws -> Delivery {
+        let kindName = try row.string("kind")
+        let stateName = try row.string("state")
+        guard let kind = DeliveryKind(rawValue: kindName), let state = DeliveryState(rawValue: stateName) else {
+            throw SQLError(.decoding, "Delivery kind '\(kindName)' or state '\(stateName)' is not known.")
+        }
+        return Delivery(
+            id: try row.string("id"),
+            organizationID: try row.string("organization_id"),
+            registrationID: try row.string("registration_id"),
+            attachmentID: try row.optionalString("attachment_id"),
+            attestationID: try row.optionalString("attestation_id"),
+            workflowID: try row.optionalString("workflow_id"),
+            kind: kind,
+            state: state,
+            attempts: try row.int("attempts"),
+            nextAttemptAt: try row.date("next_attempt_at"),
+            leaseOwner: try row.optionalString("lease_owner"),
+            leaseExpiresAt: try row.optionalDate("lease_expires_at"),
+            reason: try row.string("reason"),
+            createdAt: try row.date("created_at"),
+            updatedAt: try row.date("updated_at")
+        )
+    }
+
+    private static func outcome(_ name: String) throws -> AttemptOutcome {
+        guard let outcome = AttemptOutcome(rawValue: name) else {
+            throw SQLError(.decoding, "Attempt outcome '\(name)' is not known.")
+        }
+        return outcome
+    }
+}
+
+/// JSON-encoded columns (annotations, materials, warnings), written with sorted keys so equal values store equal text.
+enum JSONColumn {
+    static func encode(_ value: some Encodable) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(text.utf8))
+        } catch {
+            throw SQLError(.decoding, "A JSON column does not decode as \(T.self).")
+        }
     }
 }

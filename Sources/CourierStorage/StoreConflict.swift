@@ -52,4 +52,24 @@ enum StoreConflict {
         .alreadyExists,
         "This integration is already attached to this workflow; 'courier integration attached list' shows the attachment."
     )
+
+    static func verificationKeyName(_ name: String) -> CourierError {
+        CourierError(.alreadyExists, "A key named '\(name)' already exists; choose another name.")
+    }
+
+    static func verificationKeyID(_ id: String) -> CourierError {
+        CourierError(.alreadyExists, "A key with id '\(id)' already exists.")
+    }
+
+    static let attestationDigest = CourierError(.alreadyExists, "This workflow already has this attestation.")
+
+    static func attestationID(_ id: String) -> CourierError {
+        CourierError(.alreadyExists, "An attestation with id '\(id)' already exists.")
+    }
+
+    static let deliveryPair = CourierError(.alreadyExists, "This attestation already has a delivery to this attachment.")
+
+    static func deliveryID(_ id: String) -> CourierError {
+        CourierError(.alreadyExists, "A delivery with id '\(id)' already exists.")
+    }
 }

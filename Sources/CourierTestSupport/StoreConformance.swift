@@ -38,6 +38,10 @@ public enum StoreConformance: String, CaseIterable, Sendable, CustomStringConver
     case attachments
     case attachmentPairIsUniqueUntilDeleted
     case contentReferencesArePerOrganization
+    case verificationKeys
+    case attestations
+    case deliveriesAndTheirAttemptsAndParts
+    case claimingLeasesDueDeliveriesOnce
 
     public var description: String { rawValue }
 
@@ -65,6 +69,10 @@ public enum StoreConformance: String, CaseIterable, Sendable, CustomStringConver
         case .attachments: try await Self.checkAttachments(store)
         case .attachmentPairIsUniqueUntilDeleted: try await Self.checkAttachmentPairIsUniqueUntilDeleted(store)
         case .contentReferencesArePerOrganization: try await Self.checkContentReferences(store)
+        case .verificationKeys: try await Self.checkVerificationKeys(store)
+        case .attestations: try await Self.checkAttestations(store)
+        case .deliveriesAndTheirAttemptsAndParts: try await Self.checkDeliveries(store)
+        case .claimingLeasesDueDeliveriesOnce: try await Self.checkClaiming(store)
         }
     }
 
@@ -709,5 +717,221 @@ public enum StoreConformance: String, CaseIterable, Sendable, CustomStringConver
         #expect(sizes.own == 42)
         #expect(sizes.other == nil, "another organization's upload is not visible")
         #expect(sizes.unknown == nil)
+    }
+
+    // MARK: Keys, attestations and deliveries
+
+    static func checkVerificationKeys(_ store: any Store) async throws {
+        try await seedTwoOrganizations(store)
+        let zeta = VerificationKey(id: "key-1", organizationID: "org-1", name: "zeta", publicKeyPEM: "PEM-1", createdAt: start)
+        let alpha = VerificationKey(id: "key-2", organizationID: "org-1", name: "alpha", publicKeyPEM: "PEM-2", createdAt: start)
+        try await store.write { tx in
+            try tx.insertVerificationKey(zeta)
+            try tx.insertVerificationKey(alpha)
+        }
+        #expect(try await store.read { try $0.verificationKeys(organizationID: "org-1") } == [alpha, zeta])
+        #expect(try await store.read { try $0.verificationKeys(organizationID: "org-2") }.isEmpty)
+        await expectError(.alreadyExists, "A key named 'zeta' already exists; choose another name.") {
+            try await store.write { tx in
+                try tx.insertVerificationKey(VerificationKey(id: "key-3", organizationID: "org-1", name: "zeta", publicKeyPEM: "P", createdAt: start))
+            }
+        }
+    }
+
+    static func attestation(
+        _ id: String, organization: String = "org-1", workflow: String = "org-1-build", digest: String? = nil, createdAt: Date = start
+    )
+        -> AttestationRecord
+    {
+        AttestationRecord(
+            id: id,
+            organizationID: organization,
+            workflowID: workflow,
+            digest: digest ?? "sha256:\(id)",
+            envelope: Data(#"{"payloadType":"application/vnd.in-toto+json"}"#.utf8),
+            annotations: ["branch": "main"],
+            materials: [
+                StoredMaterial(name: "sbom", type: "SBOM_CYCLONEDX_JSON", filename: "sbom.json", digest: "sha256:c-\(id)", uploadedToCAS: true),
+                StoredMaterial(name: "image", type: "CONTAINER_IMAGE", value: "ghcr.io/x/y", digest: "sha256:img", tag: "v1"),
+            ],
+            runnerType: "GITHUB_ACTION",
+            runURL: "https://ci.example/run/1",
+            startedAt: createdAt.addingTimeInterval(-60),
+            verifiedBy: nil,
+            warnings: ["content sha256:c-\(id) is not in CAS yet"],
+            createdAt: createdAt
+        )
+    }
+
+    static func checkAttestations(_ store: any Store) async throws {
+        try await seedTwoOrganizations(store)
+        let first = attestation("att-1", createdAt: at(1))
+        let second = attestation("att-2", createdAt: at(2))
+        let sameDigestElsewhere = attestation("att-3", workflow: "org-1-deploy", digest: "sha256:att-1", createdAt: at(3))
+        try await store.write { tx in
+            try tx.insertAttestation(first)
+            try tx.insertAttestation(second)
+            try tx.insertAttestation(sameDigestElsewhere)
+            try tx.insertAttestation(attestation("att-4", organization: "org-2", workflow: "org-2-build", createdAt: at(4)))
+        }
+        await expectError(.alreadyExists, "This workflow already has this attestation.") {
+            try await store.write { try $0.insertAttestation(attestation("att-5", digest: "sha256:att-1")) }
+        }
+        let found = try await store.read { tx in
+            (
+                byID: try tx.attestation(organizationID: "org-1", id: "att-1"),
+                otherOrgByID: try tx.attestation(organizationID: "org-2", id: "att-1"),
+                byDigest: try tx.attestation(organizationID: "org-1", workflowID: "org-1-build", digest: "sha256:att-1"),
+                allWithDigest: try tx.attestations(organizationID: "org-1", digest: "sha256:att-1").map(\.id),
+                newest: try tx.attestations(organizationID: "org-1", workflowID: nil, since: nil, oldestFirst: false, limit: 2).map(\.id),
+                build: try tx.attestations(organizationID: "org-1", workflowID: "org-1-build", since: at(2), oldestFirst: true, limit: 10)
+                    .map(\.id),
+                referencing: try tx.attestationIDs(organizationID: "org-1", referencingContent: "sha256:c-att-2"),
+                notReferencedElsewhere: try tx.attestationIDs(organizationID: "org-2", referencingContent: "sha256:c-att-2")
+            )
+        }
+        #expect(found.byID == first, "every field round-trips, JSON columns included")
+        #expect(found.otherOrgByID == nil)
+        #expect(found.byDigest == first)
+        #expect(found.allWithDigest == ["att-1", "att-3"])
+        #expect(found.newest == ["att-3", "att-2"])
+        #expect(found.build == ["att-2"])
+        #expect(found.referencing == ["att-2"])
+        #expect(found.notReferencedElsewhere.isEmpty)
+    }
+
+    static func delivery(_ id: String, attestation: String?, attachment: String?, due: Date = start, kind: DeliveryKind = .attestation)
+        -> Delivery
+    {
+        Delivery(
+            id: id,
+            organizationID: "org-1",
+            registrationID: "reg-1",
+            attachmentID: attachment,
+            attestationID: attestation,
+            workflowID: attestation == nil ? nil : "org-1-build",
+            kind: kind,
+            nextAttemptAt: due,
+            createdAt: due,
+            updatedAt: due
+        )
+    }
+
+    /// Two organizations, a registration attached to org-1's build workflow, and two attestations of it.
+    static func seedDeliveryFixtures(_ store: any Store) async throws {
+        try await seedTwoOrganizations(store)
+        try await store.write { tx in
+            try tx.insertRegistration(registration("reg-1", organization: "org-1", kind: "webhook"))
+            try tx.insertAttachment(attachment("att-1", organization: "org-1", registration: "reg-1", workflow: "org-1-build"))
+            try tx.insertAttestation(attestation("a-1", createdAt: at(1)))
+            try tx.insertAttestation(attestation("a-2", createdAt: at(2)))
+        }
+    }
+
+    static func checkDeliveries(_ store: any Store) async throws {
+        try await seedDeliveryFixtures(store)
+        try await store.write { tx in
+            try tx.insertDelivery(delivery("d-1", attestation: "a-1", attachment: "att-1", due: at(1)))
+            try tx.insertDelivery(delivery("d-2", attestation: "a-2", attachment: "att-1", due: at(2)))
+            try tx.insertDelivery(delivery("d-3", attestation: nil, attachment: nil, due: at(3), kind: .test))
+        }
+        await expectError(.alreadyExists, "This attestation already has a delivery to this attachment.") {
+            try await store.write { try $0.insertDelivery(delivery("d-4", attestation: "a-1", attachment: "att-1")) }
+        }
+        var first = try #require(try await store.read { try $0.delivery(organizationID: "org-1", id: "d-1") })
+        #expect(first == delivery("d-1", attestation: "a-1", attachment: "att-1", due: at(1)))
+        #expect(try await store.read { try $0.delivery(organizationID: "org-2", id: "d-1") } == nil)
+
+        first.state = .delivered
+        first.attempts = 2
+        first.reason = ""
+        first.updatedAt = at(10)
+        let updated = first
+        try await store.write { tx in
+            try tx.updateDelivery(updated)
+            try tx.insertAttempt(
+                DeliveryAttempt(
+                    deliveryID: "d-1", number: 1, startedAt: at(1), durationMilliseconds: 12, outcome: .retryable,
+                    httpStatus: 503, error: "busy", retryAfterMilliseconds: 7_000))
+            try tx.insertAttempt(
+                DeliveryAttempt(
+                    deliveryID: "d-1", number: 2, startedAt: at(9), durationMilliseconds: 3, outcome: .delivered,
+                    httpStatus: 200))
+            try tx.upsertPart(DeliveryPart(deliveryID: "d-1", partID: "material:sbom", outcome: .retryable, reference: nil, updatedAt: at(1)))
+            try tx.upsertPart(DeliveryPart(deliveryID: "d-1", partID: "attestation", outcome: .delivered, reference: "ref-1", updatedAt: at(1)))
+            try tx.upsertPart(DeliveryPart(deliveryID: "d-1", partID: "material:sbom", outcome: .delivered, reference: "tok", updatedAt: at(9)))
+        }
+        let details = try await store.read { tx in
+            (
+                delivery: try tx.delivery(organizationID: "org-1", id: "d-1"),
+                attempts: try tx.attempts(deliveryID: "d-1"),
+                parts: try tx.parts(deliveryID: "d-1"),
+                delivered: try tx.deliveries(organizationID: "org-1", filter: DeliveryFilter(state: .delivered)).map(\.id),
+                all: try tx.deliveries(organizationID: "org-1", filter: DeliveryFilter()).map(\.id),
+                ofAttestation: try tx.deliveries(organizationID: "org-1", filter: DeliveryFilter(attestationID: "a-2")).map(\.id),
+                ofWorkflow: try tx.deliveries(organizationID: "org-1", filter: DeliveryFilter(workflowID: "org-1-build", limit: 1)).map(\.id),
+                otherOrg: try tx.deliveries(organizationID: "org-2", filter: DeliveryFilter()),
+                exists: try tx.deliveryExists(attestationID: "a-2", attachmentID: "att-1"),
+                missing: try tx.deliveryExists(attestationID: "a-2", attachmentID: "att-9"),
+                counts: try tx.deliveryCounts(),
+                earliest: try tx.earliestPendingAttempt()
+            )
+        }
+        #expect(details.delivery == first)
+        #expect(details.attempts.map(\.outcome) == [.retryable, .delivered])
+        #expect(
+            details.attempts.first
+                == DeliveryAttempt(
+                    deliveryID: "d-1", number: 1, startedAt: at(1), durationMilliseconds: 12,
+                    outcome: .retryable, httpStatus: 503, error: "busy", retryAfterMilliseconds: 7_000))
+        #expect(details.attempts.last?.retryAfterMilliseconds == nil)
+        #expect(details.parts.map(\.partID) == ["attestation", "material:sbom"])
+        #expect(details.parts.last?.reference == "tok" && details.parts.last?.outcome == .delivered)
+        #expect(details.delivered == ["d-1"])
+        #expect(details.all == ["d-3", "d-2", "d-1"], "newest first")
+        #expect(details.ofAttestation == ["d-2"])
+        #expect(details.ofWorkflow == ["d-2"])
+        #expect(details.otherOrg.isEmpty)
+        #expect(details.exists && !details.missing)
+        #expect(
+            details.counts == [
+                DeliveryCount(integrationKind: "webhook", state: .delivered, count: 1),
+                DeliveryCount(integrationKind: "webhook", state: .pending, count: 2),
+            ])
+        #expect(details.earliest == at(2))
+    }
+
+    static func checkClaiming(_ store: any Store) async throws {
+        try await seedDeliveryFixtures(store)
+        try await store.write { tx in
+            try tx.insertDelivery(delivery("d-1", attestation: "a-1", attachment: "att-1", due: at(1)))
+            try tx.insertDelivery(delivery("d-2", attestation: "a-2", attachment: "att-1", due: at(100)))
+        }
+        let first = try await store.write { try $0.claimDueDeliveries(now: at(5), limit: 10, owner: "w1", leaseExpiresAt: at(35)) }
+        #expect(first.map(\.id) == ["d-1"], "only due deliveries")
+        #expect(first.first?.leaseOwner == "w1" && first.first?.leaseExpiresAt == at(35))
+        let whileLeased = try await store.write { try $0.claimDueDeliveries(now: at(6), limit: 10, owner: "w2", leaseExpiresAt: at(36)) }
+        #expect(whileLeased.isEmpty, "a leased delivery is not claimed twice")
+        let afterExpiry = try await store.write { try $0.claimDueDeliveries(now: at(40), limit: 10, owner: "w2", leaseExpiresAt: at(70)) }
+        #expect(afterExpiry.map(\.id) == ["d-1"], "an expired lease can be claimed again")
+
+        try await store.write { try $0.releaseLeases(owner: "w2") }
+        let released = try #require(try await store.read { try $0.delivery(organizationID: "org-1", id: "d-1") })
+        #expect(released.leaseOwner == nil && released.leaseExpiresAt == nil)
+
+        try await store.write { try $0.wakeDeliveries(attestationIDs: ["a-2"], at: at(41)) }
+        let woken = try await store.write { try $0.claimDueDeliveries(now: at(41), limit: 1, owner: "w3", leaseExpiresAt: at(71)) }
+        #expect(woken.map(\.id) == ["d-1"], "the limit takes the earliest due first")
+        let next = try await store.write { try $0.claimDueDeliveries(now: at(41), limit: 5, owner: "w3", leaseExpiresAt: at(71)) }
+        #expect(next.map(\.id) == ["d-2"], "woken: due at once instead of at 100")
+
+        var finished = try #require(next.first)
+        finished.state = .failed
+        finished.leaseOwner = nil
+        finished.leaseExpiresAt = nil
+        let failed = finished
+        try await store.write { try $0.updateDelivery(failed) }
+        let none = try await store.write { try $0.claimDueDeliveries(now: at(1_000), limit: 5, owner: "w4", leaseExpiresAt: at(1_030)) }
+        #expect(none.map(\.id) == ["d-1"], "final deliveries are never claimed")
     }
 }
