@@ -37,6 +37,8 @@ let package = Package(
         .target(name: "CourierSlack", dependencies: ["CourierCore", "CourierIntegrationKit"]),
         .target(name: "CourierSMTP", dependencies: ["CourierCore", "CourierIntegrationKit"]),
         .target(name: "CourierWebhook", dependencies: ["CourierCore", "CourierCrypto", "CourierIntegrationKit"]),
+        /// The delivery pipeline: outbox workers with leases, retries and attempt records.
+        .target(name: "CourierDelivery", dependencies: ["CourierCore", "CourierIntegrationKit", "CourierLogging"]),
         /// HTTP/1.1 transport on libmicrohttpd: server, router, requests and responses.
         .target(name: "CourierHTTP", dependencies: ["CMicroHTTPD", "CourierLogging"]),
         /// API handlers: decode, call a use case, encode; authentication and error mapping.
@@ -78,6 +80,12 @@ let package = Package(
             ]
         ),
         .testTarget(name: "CourierCryptoTests", dependencies: ["CourierCrypto", "CourierCore"]),
+        .testTarget(
+            name: "CourierDeliveryTests",
+            dependencies: [
+                "CourierDelivery", "CourierCore", "CourierIntegrationKit", "CourierStorage", "CourierTestSupport", "CourierLogging",
+            ]
+        ),
         .testTarget(name: "CourierHTTPTests", dependencies: ["CourierHTTP", "CourierLogging"]),
         .testTarget(
             name: "CourierAPITests",

@@ -168,6 +168,8 @@ public struct Delivery: Sendable, Hashable {
     public var state: DeliveryState
     /// Attempts made so far.
     public var attempts: Int
+    /// Attempts made before the last manual retry; the retry budget counts only the attempts after it.
+    public var budgetStart: Int
     /// When the next attempt is due (for pending and retrying deliveries).
     public var nextAttemptAt: Date
     /// The worker holding the delivery, until ``leaseExpiresAt``.
@@ -188,6 +190,7 @@ public struct Delivery: Sendable, Hashable {
         kind: DeliveryKind,
         state: DeliveryState = .pending,
         attempts: Int = 0,
+        budgetStart: Int = 0,
         nextAttemptAt: Date,
         leaseOwner: String? = nil,
         leaseExpiresAt: Date? = nil,
@@ -204,6 +207,7 @@ public struct Delivery: Sendable, Hashable {
         self.kind = kind
         self.state = state
         self.attempts = attempts
+        self.budgetStart = budgetStart
         self.nextAttemptAt = nextAttemptAt
         self.leaseOwner = leaseOwner
         self.leaseExpiresAt = leaseExpiresAt

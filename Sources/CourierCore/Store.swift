@@ -61,6 +61,8 @@ public protocol StoreTransaction {
     func registration(organizationID: String, name: String) throws -> IntegrationRegistration?
     /// The active registration with this id in the organization.
     func registration(organizationID: String, id: String) throws -> IntegrationRegistration?
+    /// The registration with this id in the organization, even if deleted (for the history of its deliveries).
+    func registrationIncludingDeleted(organizationID: String, id: String) throws -> IntegrationRegistration?
     /// Active registrations of the organization, ordered by name.
     func registrations(organizationID: String) throws -> [IntegrationRegistration]
     /// Marks a registration deleted and erases its credentials; its name may be used again.

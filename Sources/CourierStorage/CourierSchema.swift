@@ -167,6 +167,7 @@ public enum CourierSchema {
                 kind TEXT NOT NULL,
                 state TEXT NOT NULL,
                 attempts INTEGER NOT NULL,
+                budget_start INTEGER NOT NULL,
                 next_attempt_at BIGINT NOT NULL,
                 lease_owner TEXT,
                 lease_expires_at BIGINT,

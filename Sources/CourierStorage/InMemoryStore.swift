@@ -225,6 +225,10 @@ final class InMemoryTransaction: StoreTransaction {
             .registration
     }
 
+    func registrationIncludingDeleted(organizationID: String, id: String) throws -> IntegrationRegistration? {
+        state.registrations.first { $0.registration.organizationID == organizationID && $0.registration.id == id }?.registration
+    }
+
     func registrations(organizationID: String) throws -> [IntegrationRegistration] {
         state.registrations
             .filter { $0.deletedAt == nil && $0.registration.organizationID == organizationID }

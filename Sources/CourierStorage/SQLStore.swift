@@ -191,6 +191,11 @@ struct SQLStoreTransaction: StoreTransaction {
         return try connection.query(query).first.map(Self.registration(from:))
     }
 
+    func registrationIncludingDeleted(organizationID: String, id: String) throws -> IntegrationRegistration? {
+        let query = Self.selectRegistrations + " WHERE organization_id = \(organizationID) AND id = \(id)"
+        return try connection.query(query).first.map(Self.registration(from:))
+    }
+
     func registrations(organizationID: String) throws -> [IntegrationRegistration] {
         let query = Self.selectActiveRegistrations + " AND organization_id = \(organizationID) ORDER BY name"
         return try connection.query(query).map(Self.registration(from:))
@@ -356,9 +361,10 @@ struct SQLStoreTransaction: StoreTransaction {
     func insertDelivery(_ delivery: Delivery) throws {
         let query: SQLQuery = """
             INSERT INTO deliveries (id, organization_id, registration_id, attachment_id, attestation_id, workflow_id, kind, state, attempts, \
-            next_attempt_at, lease_owner, lease_expires_at, reason, created_at, updated_at)
+            budget_start, next_attempt_at, lease_owner, lease_expires_at, reason, created_at, updated_at)
             VALUES (\(delivery.id), \(delivery.organizationID), \(delivery.registrationID), \(delivery.attachmentID), \(delivery.attestationID), \
-            \(delivery.workflowID), \(delivery.kind.rawValue), \(delivery.state.rawValue), \(delivery.attempts), \(delivery.nextAttemptAt), \
+            \(delivery.workflowID), \(delivery.kind.rawValue), \(delivery.state.rawValue), \(delivery.attempts), \(delivery.budgetStart), \
+            \(delivery.nextAttemptAt), \
             \(delivery.leaseOwner), \(delivery.leaseExpiresAt), \(delivery.reason), \(delivery.createdAt), \(delivery.updatedAt))
             """
         do {
@@ -408,7 +414,8 @@ struct SQLStoreTransaction: StoreTransaction {
     func updateDelivery(_ delivery: Delivery) throws {
         try connection.execute(
             """
-            UPDATE deliveries SET state = \(delivery.state.rawValue), attempts = \(delivery.attempts), next_attempt_at = \(delivery.nextAttemptAt), \
+            UPDATE deliveries SET state = \(delivery.state.rawValue), attempts = \(delivery.attempts), \
+            budget_start = \(delivery.budgetStart), next_attempt_at = \(delivery.nextAttemptAt), \
             lease_owner = \(delivery.leaseOwner), lease_expires_at = \(delivery.leaseExpiresAt), reason = \(delivery.reason), \
             updated_at = \(delivery.updatedAt) WHERE id = \(delivery.id)
             """
@@ -633,8 +640,8 @@ struct SQLStoreTransaction: StoreTransaction {
     }
 
     private static let selectDeliveries: SQLQuery = """
-        SELECT id, organization_id, registration_id, attachment_id, attestation_id, workflow_id, kind, state, attempts, next_attempt_at, \
-        lease_owner, lease_expires_at, reason, created_at, updated_at FROM deliveries
+        SELECT id, organization_id, registration_id, attachment_id, attestation_id, workflow_id, kind, state, attempts, budget_start, \
+        next_attempt_at, lease_owner, lease_expires_at, reason, created_at, updated_at FROM deliveries
         """
 
     private static func delivery(from row: SQLRow) throws -> Delivery {
@@ -653,6 +660,7 @@ struct SQLStoreTransaction: StoreTransaction {
             kind: kind,
             state: state,
             attempts: try row.int("attempts"),
+            budgetStart: try row.int("budget_start"),
             nextAttemptAt: try row.date("next_attempt_at"),
             leaseOwner: try row.optionalString("lease_owner"),
             leaseExpiresAt: try row.optionalDate("lease_expires_at"),

@@ -632,11 +632,15 @@ public enum StoreConformance: String, CaseIterable, Sendable, CustomStringConver
         let after = try await store.read { tx in
             (
                 deleted: try tx.registration(organizationID: "org-1", id: "reg-1"),
+                history: try tx.registrationIncludingDeleted(organizationID: "org-1", id: "reg-1"),
+                otherOrgHistory: try tx.registrationIncludingDeleted(organizationID: "org-2", id: "reg-1"),
                 sealed: try tx.registrationsWithCredentials().map(\.id),
                 current: try tx.registration(organizationID: "org-1", name: "hook")?.id
             )
         }
         #expect(after.deleted == nil)
+        #expect(after.history?.name == "hook" && after.history?.credentials == nil, "kept for history, credentials erased")
+        #expect(after.otherOrgHistory == nil)
         #expect(after.sealed == ["reg-2"], "deleting erases the credentials")
         #expect(after.current == "reg-2")
     }

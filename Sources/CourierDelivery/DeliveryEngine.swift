@@ -1,0 +1,422 @@
+import CourierCore
+import CourierIntegrationKit
+import CourierLogging
+import Foundation
+
+/// The delivery workers of one `courier serve` process: they claim due deliveries from the store's outbox with a
+/// lease, execute them with bounded concurrency and a per-attempt timeout, and record every attempt.
+///
+/// Run it as a long-lived service (``run()``); cancelling the task stops claiming, lets attempts in flight finish
+/// within their timeout, and gives back any lease still held. A crashed process's leases simply expire, so every
+/// accepted delivery is attempted at least once.
+public final class DeliveryEngine: Sendable {
+    /// What the engine needs from the rest of the server.
+    public struct Dependencies: Sendable {
+        public var store: any Store
+        public var catalog: IntegrationCatalog
+        /// Decrypts a registration's credentials.
+        public var openCredentials: @Sendable (IntegrationRegistration) throws -> Credentials?
+        /// Reads CAS content by digest; `nil` when it has not been uploaded.
+        public var readContent: @Sendable (String) async throws -> Data?
+        /// The client integrations reach the network with.
+        public var http: any HTTPClient
+        public var now: @Sendable () -> Date
+        /// A number in `0...1` for retry jitter.
+        public var random: @Sendable () -> Double
+
+        public init(
+            store: any Store,
+            catalog: IntegrationCatalog,
+            openCredentials: @escaping @Sendable (IntegrationRegistration) throws -> Credentials?,
+            readContent: @escaping @Sendable (String) async throws -> Data?,
+            http: any HTTPClient,
+            now: @escaping @Sendable () -> Date = { Date() },
+            random: @escaping @Sendable () -> Double = { Double.random(in: 0...1) }
+        ) {
+            self.store = store
+            self.catalog = catalog
+            self.openCredentials = openCredentials
+            self.readContent = readContent
+            self.http = http
+            self.now = now
+            self.random = random
+        }
+    }
+
+    let dependencies: Dependencies
+    let configuration: DeliveryConfiguration
+    let logger: Logger
+    /// This process's name on the leases it takes.
+    public let workerID: String
+    /// Attempt durations and outcomes, for `/metrics`.
+    public let metrics = DeliveryMetrics()
+    private let doorbell = Doorbell()
+
+    public init(dependencies: Dependencies, configuration: DeliveryConfiguration = DeliveryConfiguration(), logger: Logger, workerID: String) {
+        self.dependencies = dependencies
+        self.configuration = configuration
+        self.logger = logger.with("worker.id", workerID)
+        self.workerID = workerID
+    }
+
+    /// Tells the workers that something may be due now (a push, a retry, an upload), so they don't wait for the poll.
+    public func wake() {
+        doorbell.ring()
+    }
+
+    /// Claims and executes due deliveries until the task is cancelled.
+    public func run() async {
+        let slots = AttemptSlots(capacity: configuration.concurrency)
+        await withDiscardingTaskGroup { group in
+            while !Task.isCancelled {
+                let free = slots.free
+                var claimed: [Delivery] = []
+                if free > 0 {
+                    do {
+                        claimed = try await claim(limit: free)
+                    } catch {
+                        logger.error("Claiming deliveries failed", ["error.detail": String(reflecting: error)])
+                    }
+                }
+                for delivery in claimed {
+                    slots.take()
+                    group.addTask {
+                        await self.attempt(delivery)
+                        slots.give()
+                        self.doorbell.ring()
+                    }
+                }
+                if claimed.count < free || free == 0 {
+                    await doorbell.wait(upTo: await idleWait())
+                }
+            }
+        }
+        do {
+            let owner = workerID
+            try await dependencies.store.write { tx in try tx.releaseLeases(owner: owner) }
+        } catch {
+            logger.warning("Releasing leases at shutdown failed; they will expire", ["error.detail": String(reflecting: error)])
+        }
+    }
+
+    /// How long to sleep when nothing more can be claimed: until the earliest scheduled attempt, at most the poll interval.
+    private func idleWait() async -> Duration {
+        let poll = configuration.idlePollInterval
+        guard let earliest = try? await dependencies.store.read({ tx in try tx.earliestPendingAttempt() }) else { return poll }
+        let untilDue = earliest.timeIntervalSince(dependencies.now())
+        if untilDue <= 0 { return .milliseconds(20) }
+        return min(poll, .milliseconds(Int64(untilDue * 1000) + 1))
+    }
+
+    private func claim(limit: Int) async throws -> [Delivery] {
+        let now = dependencies.now()
+        let leaseEnd = now.addingTimeInterval(Self.seconds(configuration.attemptTimeout + configuration.leaseMargin))
+        let owner = workerID
+        return try await dependencies.store.write { tx in
+            try tx.claimDueDeliveries(now: now, limit: limit, owner: owner, leaseExpiresAt: leaseEnd)
+        }
+    }
+
+    // MARK: One attempt
+
+    /// Runs one attempt of `delivery` and records it; never throws.
+    func attempt(_ delivery: Delivery) async {
+        let started = dependencies.now()
+        let clock = ContinuousClock()
+        let begin = clock.now
+        let recorder = StatusRecordingHTTPClient(dependencies.http)
+        let (kind, outcome) = await execute(delivery, http: recorder)
+        let elapsed = clock.now - begin
+        metrics.record(integration: kind, outcome: outcome.overall, duration: elapsed)
+        do {
+            try await record(outcome, of: delivery, startedAt: started, duration: elapsed, httpStatus: recorder.status)
+        } catch {
+            logger.error(
+                "Recording a delivery attempt failed; the lease will expire and the delivery will be retried",
+                ["delivery.id": delivery.id, "error.detail": String(reflecting: error)]
+            )
+        }
+    }
+
+    /// Builds the execution request and runs the integration within the attempt timeout.
+    private func execute(_ delivery: Delivery, http: any HTTPClient) async -> (kind: String, outcome: ExecutionOutcome) {
+        let prepared: PreparedExecution
+        do {
+            prepared = try await prepare(delivery)
+        } catch let problem as DeliveryProblem {
+            return (problem.kind, problem.outcome)
+        } catch {
+            logger.error("Preparing a delivery failed", ["delivery.id": delivery.id, "error.detail": String(reflecting: error)])
+            return ("unknown", .retryable(reason: "Courier could not prepare the delivery; it will try again.", retryAfter: nil))
+        }
+        let context = IntegrationContext(http: http, requestTimeout: configuration.attemptTimeout, now: dependencies.now)
+        let catalog = dependencies.catalog
+        let timeout = configuration.attemptTimeout
+        let outcome = await withTaskGroup(of: ExecutionOutcome?.self) { group in
+            group.addTask {
+                do {
+                    return try await catalog.execute(prepared.kind, request: prepared.request, context: context)
+                } catch let error as CourierError {
+                    return .rejected(reason: error.message)
+                } catch {
+                    return .rejected(reason: "The integration failed unexpectedly.")
+                }
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+        return (prepared.kind, outcome ?? .retryable(reason: "The attempt timed out after \(Self.describe(timeout)).", retryAfter: nil))
+    }
+
+    private struct PreparedExecution: Sendable {
+        var kind: String
+        var request: ExecutionRequest
+    }
+
+    /// A delivery that cannot be executed as it stands, with the outcome to record.
+    private struct DeliveryProblem: Error {
+        var kind: String
+        var outcome: ExecutionOutcome
+    }
+
+    private func prepare(_ delivery: Delivery) async throws -> PreparedExecution {
+        let organizationID = delivery.organizationID
+        let loaded = try await dependencies.store.read { tx in
+            (
+                registration: try tx.registration(organizationID: organizationID, id: delivery.registrationID),
+                attachment: try delivery.attachmentID.map { try tx.attachment(organizationID: organizationID, id: $0) },
+                attestation: try delivery.attestationID.map { try tx.attestation(organizationID: organizationID, id: $0) },
+                workflow: try delivery.workflowID.map { try tx.workflow(organizationID: organizationID, id: $0) },
+                parts: try tx.parts(deliveryID: delivery.id)
+            )
+        }
+        guard let registration = loaded.registration else {
+            throw DeliveryProblem(kind: "unknown", outcome: .rejected(reason: "The integration was deleted before the delivery could be made."))
+        }
+        let kind = registration.kind
+        let descriptor: IntegrationDescriptor
+        do {
+            descriptor = try dependencies.catalog.descriptor(kind)
+        } catch {
+            throw DeliveryProblem(kind: kind, outcome: .rejected(reason: "This Courier does not offer the \(kind) integration."))
+        }
+        let attachment = loaded.attachment ?? nil
+        if delivery.attachmentID != nil && attachment == nil {
+            throw DeliveryProblem(kind: kind, outcome: .skipped(reason: "The integration was detached from the workflow."))
+        }
+        let registrationState = Registration(
+            configuration: try JSONValue(parsing: Data(registration.configuration.utf8)),
+            credentials: try dependencies.openCredentials(registration)
+        )
+        let attachmentConfiguration = try attachment.map { try JSONValue(parsing: Data($0.configuration.utf8)) } ?? .object([:])
+        let delivered = Dictionary(
+            loaded.parts.filter { $0.outcome == .delivered }.map { ($0.partID, $0.reference ?? "") },
+            uniquingKeysWith: { first, _ in first }
+        )
+        let progress = DeliveryProgress(deliveryID: delivery.id, attempt: delivery.attempts + 1, deliveredParts: delivered)
+
+        guard let attestation = loaded.attestation ?? nil else {
+            return PreparedExecution(
+                kind: kind,
+                request: TestEvent.request(
+                    deliveryID: delivery.id,
+                    at: dependencies.now(),
+                    registration: registrationState,
+                    attachmentConfiguration: attachmentConfiguration,
+                    progress: progress
+                )
+            )
+        }
+        guard let workflow = loaded.workflow ?? nil else {
+            throw DeliveryProblem(kind: kind, outcome: .skipped(reason: "The workflow was deleted before the delivery could be made."))
+        }
+        let materials = try await subscribedMaterials(of: attestation, for: descriptor)
+        let request = ExecutionRequest(
+            workflow: WorkflowMetadata(id: workflow.id, name: workflow.name, team: workflow.team, project: workflow.projectName),
+            run: RunMetadata(
+                id: attestation.id,
+                state: "success",
+                startedAt: attestation.startedAt ?? attestation.createdAt,
+                finishedAt: attestation.createdAt,
+                runnerType: attestation.runnerType,
+                runURL: attestation.runURL,
+                attestationDigest: attestation.digest
+            ),
+            attestation: AttestationInput(envelope: attestation.envelope, hash: attestation.digest, annotations: attestation.annotations),
+            materials: materials,
+            registration: registrationState,
+            attachmentConfiguration: attachmentConfiguration,
+            progress: progress
+        )
+        return PreparedExecution(kind: kind, request: request)
+    }
+
+    /// The attestation's materials of the types the integration subscribes to, with their content readable; a CAS
+    /// material not uploaded yet makes the attempt retryable without running the integration.
+    private func subscribedMaterials(of attestation: AttestationRecord, for descriptor: IntegrationDescriptor) async throws -> [ExecutionMaterial] {
+        var materials: [ExecutionMaterial] = []
+        var missing: [String] = []
+        for material in attestation.materials where descriptor.isSubscribed(to: material.type) {
+            guard let type = MaterialType(rawValue: material.type) else { continue }
+            let content: MaterialContent
+            if material.uploadedToCAS, let digest = material.digest {
+                let readContent = dependencies.readContent
+                guard try await contentExists(digest) else {
+                    missing.append(digest)
+                    continue
+                }
+                content = MaterialContent {
+                    guard let data = try await readContent(digest) else { throw MissingContent(digest: digest) }
+                    return data
+                }
+            } else {
+                content = .inline(material.inlineContent ?? Data((material.value ?? "").utf8))
+            }
+            materials.append(
+                ExecutionMaterial(
+                    name: material.name,
+                    type: type,
+                    filename: material.filename,
+                    value: material.value,
+                    digest: material.digest,
+                    annotations: material.annotations,
+                    content: content
+                )
+            )
+        }
+        if !missing.isEmpty {
+            let reason = "Waiting for content \(missing.joined(separator: ", ")) to be uploaded to CAS (courier attestation push uploads it)."
+            throw DeliveryProblem(kind: descriptor.id, outcome: .retryable(reason: reason, retryAfter: nil))
+        }
+        return materials
+    }
+
+    private func contentExists(_ digest: String) async throws -> Bool {
+        try await dependencies.readContent(digest) != nil
+    }
+
+    // MARK: Recording
+
+    /// Records the attempt, the parts it touched and the delivery's new state, unless another worker took over.
+    private func record(_ outcome: ExecutionOutcome, of delivery: Delivery, startedAt: Date, duration: Duration, httpStatus: Int?) async throws {
+        let now = dependencies.now()
+        let overall = outcome.overall
+        let attemptNumber = delivery.attempts + 1
+        var updated = delivery
+        updated.attempts = attemptNumber
+        updated.leaseOwner = nil
+        updated.leaseExpiresAt = nil
+        updated.updatedAt = now
+        var retryAfterMilliseconds: Int64?
+        switch overall {
+        case .delivered, .parts:
+            updated.state = .delivered
+            updated.reason = ""
+        case .skipped(let reason):
+            updated.state = .skipped
+            updated.reason = reason
+        case .rejected(let reason):
+            updated.state = .failed
+            updated.reason = reason
+        case .retryable(let reason, let retryAfter):
+            retryAfterMilliseconds = retryAfter.map { Int64(Self.seconds($0) * 1000) }
+            if let delay = configuration.retryPolicy.delay(
+                afterAttempts: attemptNumber - delivery.budgetStart, retryAfter: retryAfter, random: dependencies.random())
+            {
+                updated.state = .retrying
+                updated.reason = reason
+                updated.nextAttemptAt = now.addingTimeInterval(Self.seconds(delay))
+            } else {
+                updated.state = .failed
+                updated.reason = "Gave up after \(attemptNumber - delivery.budgetStart) attempts: \(reason)"
+            }
+        }
+        let attempt = DeliveryAttempt(
+            deliveryID: delivery.id,
+            number: attemptNumber,
+            startedAt: startedAt,
+            durationMilliseconds: Int64(Self.seconds(duration) * 1000),
+            outcome: Self.attemptOutcome(overall),
+            httpStatus: httpStatus,
+            error: Self.reason(of: overall),
+            retryAfterMilliseconds: retryAfterMilliseconds
+        )
+        let parts: [DeliveryPart] =
+            if case .parts(let partOutcomes) = outcome {
+                partOutcomes.map { part in
+                    let reference: String? = if case .delivered(let reference) = part.outcome.overall { reference } else { nil }
+                    return DeliveryPart(
+                        deliveryID: delivery.id,
+                        partID: part.partID,
+                        outcome: Self.attemptOutcome(part.outcome.overall),
+                        reference: reference,
+                        updatedAt: now
+                    )
+                }
+            } else {
+                []
+            }
+        let owner = workerID
+        let final = updated
+        try await dependencies.store.write { tx in
+            guard let current = try tx.delivery(organizationID: delivery.organizationID, id: delivery.id) else { return }
+            let attemptRecorded = try tx.attempts(deliveryID: delivery.id).contains { $0.number == attemptNumber }
+            if !attemptRecorded {
+                try tx.insertAttempt(attempt)
+            }
+            for part in parts {
+                // A part delivered earlier stays delivered, with its original reference.
+                let existing = try tx.parts(deliveryID: delivery.id).first { $0.partID == part.partID }
+                if existing?.outcome != .delivered { try tx.upsertPart(part) }
+            }
+            // Another worker may have taken the delivery over after this lease expired; its record wins.
+            if current.leaseOwner == owner && !current.state.isFinal {
+                try tx.updateDelivery(final)
+            }
+        }
+        logger.log(
+            final.state == .failed ? .warning : .debug,
+            "Delivery attempt recorded",
+            [
+                "delivery.id": delivery.id, "delivery.attempt": String(attemptNumber), "delivery.outcome": attempt.outcome.rawValue,
+                "delivery.state": final.state.rawValue,
+            ]
+        )
+    }
+
+    static func attemptOutcome(_ outcome: ExecutionOutcome) -> AttemptOutcome {
+        switch outcome {
+        case .delivered, .parts: .delivered
+        case .skipped: .skipped
+        case .retryable: .retryable
+        case .rejected: .rejected
+        }
+    }
+
+    static func reason(of outcome: ExecutionOutcome) -> String {
+        switch outcome {
+        case .delivered, .parts: ""
+        case .skipped(let reason), .rejected(let reason), .retryable(let reason, _): reason
+        }
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+
+    static func describe(_ duration: Duration) -> String {
+        let seconds = seconds(duration)
+        return seconds >= 1 ? "\(Int(seconds.rounded())) s" : "\(Int((seconds * 1000).rounded())) ms"
+    }
+}
+
+/// A CAS material that vanished between the check and the read.
+struct MissingContent: Error, CustomStringConvertible {
+    var digest: String
+    var description: String { "Content \(digest) is not in CAS." }
+}
