@@ -43,7 +43,7 @@ let package = Package(
         .target(name: "CourierHTTP", dependencies: ["CMicroHTTPD", "CourierLogging"]),
         /// API handlers: decode, call a use case, encode; authentication and error mapping.
         .target(
-            name: "CourierAPI", dependencies: ["CourierCore", "CourierHTTP", "CourierWire", "CourierLogging", "CourierIntegrationKit"],
+            name: "CourierAPI", dependencies: ["CourierCore", "CourierHTTP", "CourierWire", "CourierLogging", "CourierIntegrationKit", "CourierDelivery"],
             resources: [.copy("openapi.json")]),
         /// Composition root: configuration, bootstrap, wiring and `courier serve`.
         .target(

@@ -1,4 +1,5 @@
 import CourierCore
+import CourierDelivery
 import CourierHTTP
 import CourierIntegrationKit
 import CourierLogging
@@ -11,12 +12,24 @@ public struct CourierAPI: Sendable {
     let access: AccessService
     let workflows: WorkflowService
     let integrations: IntegrationService
+    let deliveries: DeliveryService
+    /// The Prometheus text served at `/metrics`.
+    let metrics: @Sendable () async -> String
     let logger: Logger
 
-    public init(access: AccessService, workflows: WorkflowService, integrations: IntegrationService, logger: Logger) {
+    public init(
+        access: AccessService,
+        workflows: WorkflowService,
+        integrations: IntegrationService,
+        deliveries: DeliveryService,
+        metrics: @escaping @Sendable () async -> String,
+        logger: Logger
+    ) {
         self.access = access
         self.workflows = workflows
         self.integrations = integrations
+        self.deliveries = deliveries
+        self.metrics = metrics
         self.logger = logger
     }
 
@@ -39,6 +52,7 @@ public struct CourierAPI: Sendable {
         router.add(.get, "/v1/projects/{project}/workflows/{workflow}", authenticated(getWorkflow))
         router.add(.delete, "/v1/projects/{project}/workflows/{workflow}", authenticated(deleteWorkflow))
         addIntegrationRoutes(to: &router)
+        addDeliveryRoutes(to: &router)
         return router
     }
 
