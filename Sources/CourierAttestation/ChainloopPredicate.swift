@@ -1,4 +1,3 @@
-import CourierCore
 import CourierIntegrationKit
 import Foundation
 

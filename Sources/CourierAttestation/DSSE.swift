@@ -1,5 +1,3 @@
-import CourierCore
-import CourierCrypto
 import CourierIntegrationKit
 import Foundation
 
