@@ -19,12 +19,14 @@ let package = Package(
         .target(name: "CourierLogging"),
         /// JSON shapes of the HTTP API, shared by the server's handlers and the CLI's client.
         .target(name: "CourierWire", dependencies: ["CourierIntegrationKit"]),
-        /// Hashing, HMAC, AES-GCM and randomness on OpenSSL.
+        /// Hashing, HMAC, AES-GCM, randomness and signatures on OpenSSL.
         .target(name: "CourierCrypto", dependencies: ["CourierCore", "COpenSSL"]),
         /// SQL layer (queries, migrations, dialect-neutral store) and the in-memory store.
         .target(name: "CourierStorage", dependencies: ["CourierCore"]),
         /// SQLite implementation of the SQL layer.
         .target(name: "CourierSQLite", dependencies: ["CourierCore", "CourierStorage", "CSQLite"]),
+        /// Attestations: DSSE envelopes and Sigstore bundles, in-toto statements, Chainloop predicates, signing and verification.
+        .target(name: "CourierAttestation", dependencies: ["CourierCore", "CourierCrypto", "CourierIntegrationKit"]),
         /// The integration extension point: protocol, descriptors, input schemas and their validation.
         .target(name: "CourierIntegrationKit", dependencies: ["CourierCore"]),
         /// The live HTTP client of integrations: URLSession behind an egress guard.
@@ -86,6 +88,8 @@ let package = Package(
                 "CourierDelivery", "CourierCore", "CourierIntegrationKit", "CourierStorage", "CourierTestSupport", "CourierLogging",
             ]
         ),
+        .testTarget(
+            name: "CourierAttestationTests", dependencies: ["CourierAttestation", "CourierCore", "CourierCrypto", "CourierIntegrationKit"]),
         .testTarget(name: "CourierHTTPTests", dependencies: ["CourierHTTP", "CourierLogging"]),
         .testTarget(
             name: "CourierAPITests",

@@ -1,7 +1,7 @@
 import Foundation
 
 /// A public key of an organization; once an organization has any, every pushed attestation must verify with one.
-public struct VerificationKey: Sendable, Hashable {
+public struct OrganizationKey: Sendable, Hashable {
     public var id: String
     public var organizationID: String
     /// A DNS-1123 label, unique in the organization.

@@ -93,9 +93,9 @@ public protocol StoreTransaction {
     // MARK: Verification keys
 
     /// Inserts a key; its name must be unique in the organization.
-    func insertVerificationKey(_ key: VerificationKey) throws
+    func insertVerificationKey(_ key: OrganizationKey) throws
     /// The organization's keys, ordered by name.
-    func verificationKeys(organizationID: String) throws -> [VerificationKey]
+    func verificationKeys(organizationID: String) throws -> [OrganizationKey]
 
     // MARK: Attestations
 

@@ -61,7 +61,7 @@ struct InMemoryState: Sendable {
     var attachments: [AttachmentRow] = []
     /// Content sizes by organization, then digest.
     var contents: [String: [String: Int64]] = [:]
-    var verificationKeys: [VerificationKey] = []
+    var verificationKeys: [OrganizationKey] = []
     var attestations: [AttestationRecord] = []
     var deliveries: [String: Delivery] = [:]
     /// Delivery ids in insertion order.
@@ -312,7 +312,7 @@ final class InMemoryTransaction: StoreTransaction {
 
     // MARK: Verification keys
 
-    func insertVerificationKey(_ key: VerificationKey) throws {
+    func insertVerificationKey(_ key: OrganizationKey) throws {
         try requireWritable()
         try requireOrganization(key.organizationID)
         if state.verificationKeys.contains(where: { $0.id == key.id }) { throw StoreConflict.verificationKeyID(key.id) }
@@ -324,7 +324,7 @@ final class InMemoryTransaction: StoreTransaction {
         state.verificationKeys.append(stored)
     }
 
-    func verificationKeys(organizationID: String) throws -> [VerificationKey] {
+    func verificationKeys(organizationID: String) throws -> [OrganizationKey] {
         state.verificationKeys.filter { $0.organizationID == organizationID }.sorted { ByteOrdered($0.name) < ByteOrdered($1.name) }
     }
 

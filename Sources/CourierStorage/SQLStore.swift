@@ -273,7 +273,7 @@ struct SQLStoreTransaction: StoreTransaction {
 
     // MARK: Verification keys
 
-    func insertVerificationKey(_ key: VerificationKey) throws {
+    func insertVerificationKey(_ key: OrganizationKey) throws {
         try inserting(
             """
             INSERT INTO verification_keys (id, organization_id, name, public_key, created_at)
@@ -284,13 +284,13 @@ struct SQLStoreTransaction: StoreTransaction {
         )
     }
 
-    func verificationKeys(organizationID: String) throws -> [VerificationKey] {
+    func verificationKeys(organizationID: String) throws -> [OrganizationKey] {
         let query: SQLQuery = """
             SELECT id, organization_id, name, public_key, created_at FROM verification_keys WHERE organization_id = \(organizationID) \
             ORDER BY name
             """
         return try connection.query(query).map { row in
-            VerificationKey(
+            OrganizationKey(
                 id: try row.string("id"),
                 organizationID: try row.string("organization_id"),
                 name: try row.string("name"),

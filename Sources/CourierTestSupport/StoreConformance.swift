@@ -727,8 +727,8 @@ public enum StoreConformance: String, CaseIterable, Sendable, CustomStringConver
 
     static func checkVerificationKeys(_ store: any Store) async throws {
         try await seedTwoOrganizations(store)
-        let zeta = VerificationKey(id: "key-1", organizationID: "org-1", name: "zeta", publicKeyPEM: "PEM-1", createdAt: start)
-        let alpha = VerificationKey(id: "key-2", organizationID: "org-1", name: "alpha", publicKeyPEM: "PEM-2", createdAt: start)
+        let zeta = OrganizationKey(id: "key-1", organizationID: "org-1", name: "zeta", publicKeyPEM: "PEM-1", createdAt: start)
+        let alpha = OrganizationKey(id: "key-2", organizationID: "org-1", name: "alpha", publicKeyPEM: "PEM-2", createdAt: start)
         try await store.write { tx in
             try tx.insertVerificationKey(zeta)
             try tx.insertVerificationKey(alpha)
@@ -737,7 +737,7 @@ public enum StoreConformance: String, CaseIterable, Sendable, CustomStringConver
         #expect(try await store.read { try $0.verificationKeys(organizationID: "org-2") }.isEmpty)
         await expectError(.alreadyExists, "A key named 'zeta' already exists; choose another name.") {
             try await store.write { tx in
-                try tx.insertVerificationKey(VerificationKey(id: "key-3", organizationID: "org-1", name: "zeta", publicKeyPEM: "P", createdAt: start))
+                try tx.insertVerificationKey(OrganizationKey(id: "key-3", organizationID: "org-1", name: "zeta", publicKeyPEM: "P", createdAt: start))
             }
         }
     }
