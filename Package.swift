@@ -40,7 +40,8 @@ let package = Package(
         .target(name: "CourierSMTP", dependencies: ["CourierCore", "CourierIntegrationKit"]),
         .target(name: "CourierWebhook", dependencies: ["CourierCore", "CourierCrypto", "CourierIntegrationKit"]),
         /// The delivery pipeline: outbox workers with leases, retries and attempt records.
-        .target(name: "CourierDelivery", dependencies: ["CourierCore", "CourierIntegrationKit", "CourierLogging"]),
+        .target(
+            name: "CourierDelivery", dependencies: ["CourierCore", "CourierIntegrationKit", "CourierLogging", "CourierAttestation", "CourierCrypto"]),
         /// HTTP/1.1 transport on libmicrohttpd: server, router, requests and responses.
         .target(name: "CourierHTTP", dependencies: ["CMicroHTTPD", "CourierLogging"]),
         /// API handlers: decode, call a use case, encode; authentication and error mapping.
@@ -53,7 +54,7 @@ let package = Package(
             dependencies: [
                 "CourierCore", "CourierCrypto", "CourierStorage", "CourierSQLite", "CourierHTTP", "CourierAPI",
                 "CourierLogging", "CourierWire", "CourierIntegrationKit", "CourierDependencyTrack", "CourierDiscord", "CourierGUAC",
-                "CourierOCIRegistry", "CourierSlack", "CourierSMTP", "CourierWebhook", "CourierHTTPClient",
+                "CourierOCIRegistry", "CourierSlack", "CourierSMTP", "CourierWebhook", "CourierHTTPClient", "CourierDelivery",
             ]
         ),
         /// The command line: argument parsing, API client, tables.
@@ -93,7 +94,10 @@ let package = Package(
         .testTarget(name: "CourierHTTPTests", dependencies: ["CourierHTTP", "CourierLogging"]),
         .testTarget(
             name: "CourierAPITests",
-            dependencies: ["CourierCore", "CourierAPI", "CourierHTTP", "CourierStorage", "CourierCrypto", "CourierServer", "CourierTestSupport"]
+            dependencies: [
+                "CourierCore", "CourierAPI", "CourierHTTP", "CourierStorage", "CourierCrypto", "CourierServer", "CourierTestSupport",
+                "CourierDelivery",
+            ]
         ),
         .testTarget(
             name: "CourierCLITests",

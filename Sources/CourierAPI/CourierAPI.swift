@@ -13,6 +13,7 @@ public struct CourierAPI: Sendable {
     let workflows: WorkflowService
     let integrations: IntegrationService
     let deliveries: DeliveryService
+    let attestations: AttestationService
     /// The Prometheus text served at `/metrics`.
     let metrics: @Sendable () async -> String
     let logger: Logger
@@ -22,6 +23,7 @@ public struct CourierAPI: Sendable {
         workflows: WorkflowService,
         integrations: IntegrationService,
         deliveries: DeliveryService,
+        attestations: AttestationService,
         metrics: @escaping @Sendable () async -> String,
         logger: Logger
     ) {
@@ -29,6 +31,7 @@ public struct CourierAPI: Sendable {
         self.workflows = workflows
         self.integrations = integrations
         self.deliveries = deliveries
+        self.attestations = attestations
         self.metrics = metrics
         self.logger = logger
     }
@@ -53,6 +56,7 @@ public struct CourierAPI: Sendable {
         router.add(.delete, "/v1/projects/{project}/workflows/{workflow}", authenticated(deleteWorkflow))
         addIntegrationRoutes(to: &router)
         addDeliveryRoutes(to: &router)
+        addAttestationRoutes(to: &router)
         return router
     }
 

@@ -1,6 +1,7 @@
 import CourierAPI
 import CourierCore
 import CourierCrypto
+import CourierDelivery
 import CourierHTTP
 import CourierHTTPClient
 import CourierIntegrationKit
@@ -13,6 +14,7 @@ import Foundation
 struct Application: Sendable {
     let store: any Store
     let server: HTTPServer
+    let engine: DeliveryEngine
 
     /// Opens the data directory and the store, bootstraps an empty store and binds the HTTP server.
     static func start(_ configuration: ServerConfiguration, logger: Logger) async throws -> Application {
@@ -40,25 +42,46 @@ struct Application: Sendable {
                 )
             )
         }
+        let http = LiveHTTPClient()
+        let catalog = try IntegrationCatalog.builtIn()
         let integrations = IntegrationService(
             store: store,
             environment: environment,
-            catalog: try IntegrationCatalog.builtIn(),
+            catalog: catalog,
             sealer: keyring,
-            context: IntegrationContext(http: LiveHTTPClient())
+            context: IntegrationContext(http: http)
+        )
+        let casDirectory = configuration.casDirectory
+        let engine = DeliveryEngine(
+            dependencies: DeliveryEngine.Dependencies(
+                store: store,
+                catalog: catalog,
+                openCredentials: { try integrations.credentials(of: $0) },
+                readContent: { digest in try? Data(contentsOf: CASLayout.path(of: digest, in: casDirectory)) },
+                http: http
+            ),
+            logger: logger,
+            workerID: "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier):\(UUID().uuidString.prefix(8))"
         )
         let api = CourierAPI(
             access: access,
             workflows: WorkflowService(store: store, environment: environment),
             integrations: integrations,
+            deliveries: DeliveryService(store: store, environment: environment, engine: engine),
+            attestations: AttestationService(store: store, environment: environment, engine: engine),
+            metrics: { await MetricsReport.render(store: store, engine: engine) },
             logger: logger
         )
         let server = try HTTPServer(
-            configuration: HTTPServerConfiguration(host: configuration.host, port: configuration.port),
+            configuration: HTTPServerConfiguration(
+                host: configuration.host,
+                port: configuration.port,
+                bodyLimit: { method, path in method == .post && path == "/v1/attestations" ? CourierAPI.attestationBodyLimit : nil }
+            ),
             responder: api.makeRouter(),
             logger: logger
         )
-        return Application(store: store, server: server)
+        return Application(store: store, server: server, engine: engine)
     }
 }
 

@@ -36,6 +36,7 @@ public enum CourierServerMain {
         FileHandle.standardOutput.write(Data("courier listening on http://\(configuration.host):\(application.server.port)\n".utf8))
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await application.server.run() }
+            group.addTask { await application.engine.run() }
             group.addTask { await stopSignals.next() }
             try await group.next()
             group.cancelAll()

@@ -1,6 +1,7 @@
 import CourierAPI
 import CourierCore
 import CourierCrypto
+import CourierDelivery
 import CourierHTTP
 import CourierIntegrationKit
 import CourierLogging
@@ -30,20 +31,7 @@ struct APITestHarness {
         access = AccessService(store: store, environment: environment)
         let owner = try #require(try await access.bootstrapIfEmpty())
         ownerToken = owner.secret
-        let integrations = IntegrationService(
-            store: store,
-            environment: environment,
-            catalog: try IntegrationCatalog([recorder]),
-            sealer: MasterKeyring(active: .generate()),
-            context: IntegrationContext(http: UnreachableHTTPClient())
-        )
-        let api = CourierAPI(
-            access: access,
-            workflows: WorkflowService(store: store, environment: environment),
-            integrations: integrations,
-            logger: Logger(handler: logs, level: .debug)
-        )
-        router = api.makeRouter()
+        router = try Self.makeAPI(store: store, environment: environment, catalog: IntegrationCatalog([recorder]), logs: logs).makeRouter()
     }
 
     /// Sends a request and returns the response.
@@ -76,6 +64,40 @@ struct APITestHarness {
     /// The error body of a failed response.
     func error(_ response: HTTPResponse) throws -> ErrorBody.Detail {
         try decode(ErrorBody.self, response).error
+    }
+}
+
+extension APITestHarness {
+    /// The API over `store` with every service wired as the server wires them; deliveries are recorded but no worker runs.
+    static func makeAPI(store: any Store, environment: ServiceEnvironment, catalog: IntegrationCatalog, logs: InMemoryLogHandler) -> CourierAPI {
+        let access = AccessService(store: store, environment: environment)
+        let integrations = IntegrationService(
+            store: store,
+            environment: environment,
+            catalog: catalog,
+            sealer: MasterKeyring(active: .generate()),
+            context: IntegrationContext(http: UnreachableHTTPClient())
+        )
+        let engine = DeliveryEngine(
+            dependencies: .init(
+                store: store,
+                catalog: catalog,
+                openCredentials: { try integrations.credentials(of: $0) },
+                readContent: { _ in nil },
+                http: UnreachableHTTPClient()
+            ),
+            logger: .disabled,
+            workerID: "api-tests"
+        )
+        return CourierAPI(
+            access: access,
+            workflows: WorkflowService(store: store, environment: environment),
+            integrations: integrations,
+            deliveries: DeliveryService(store: store, environment: environment, engine: engine),
+            attestations: AttestationService(store: store, environment: environment, engine: engine),
+            metrics: { engine.metrics.exposition() },
+            logger: Logger(handler: logs, level: .debug)
+        )
     }
 }
 

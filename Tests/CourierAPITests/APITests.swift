@@ -191,17 +191,11 @@ import Testing
         }
         let logs = InMemoryLogHandler()
         let environment = ServiceEnvironment(now: { Date() }, newID: { "id" }, hashSecret: { $0 })
-        let api = CourierAPI(
-            access: AccessService(store: FailingStore(), environment: environment),
-            workflows: WorkflowService(store: FailingStore(), environment: environment),
-            integrations: IntegrationService(
-                store: FailingStore(),
-                environment: environment,
-                catalog: try IntegrationCatalog([]),
-                sealer: MasterKeyring(active: .generate()),
-                context: IntegrationContext(http: UnreachableHTTPClient())
-            ),
-            logger: Logger(handler: logs)
+        let api = try APITestHarness.makeAPI(
+            store: FailingStore(),
+            environment: environment,
+            catalog: IntegrationCatalog([]),
+            logs: logs
         )
         let response = await api.makeRouter().respond(
             to: HTTPRequest(method: .get, path: "/v1/workflows", headers: ["Authorization": "Bearer x"], id: "req-1")

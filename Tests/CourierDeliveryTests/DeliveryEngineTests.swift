@@ -38,7 +38,7 @@ struct EngineHarness {
             configuration: DeliveryConfiguration(
                 concurrency: 4,
                 attemptTimeout: attemptTimeout,
-                leaseMargin: .milliseconds(200),
+                leaseMargin: .seconds(5),
                 idlePollInterval: .milliseconds(50),
                 retryPolicy: policy
             ),
