@@ -78,7 +78,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "CourierCryptoTests", dependencies: ["CourierCrypto", "CourierCore"]),
-        .testTarget(name: "CourierHTTPTests", dependencies: ["CourierHTTP", "CourierLogging"]),
+        .testTarget(name: "CourierHTTPTests", dependencies: ["CourierHTTP", "CourierLogging", "CourierCrypto"]),
         .testTarget(
             name: "CourierAPITests",
             dependencies: ["CourierCore", "CourierAPI", "CourierHTTP", "CourierStorage", "CourierCrypto", "CourierServer", "CourierTestSupport"]
