@@ -37,6 +37,8 @@ let package = Package(
         .target(name: "CourierSlack", dependencies: ["CourierCore", "CourierIntegrationKit"]),
         .target(name: "CourierSMTP", dependencies: ["CourierCore", "CourierIntegrationKit"]),
         .target(name: "CourierWebhook", dependencies: ["CourierCore", "CourierCrypto", "CourierIntegrationKit"]),
+        /// The filesystem content-addressed store (CAS).
+        .target(name: "CourierCAS", dependencies: ["CourierCore", "CourierCrypto"]),
         /// HTTP/1.1 transport on libmicrohttpd: server, router, requests and responses.
         .target(name: "CourierHTTP", dependencies: ["CMicroHTTPD", "CourierLogging"]),
         /// API handlers: decode, call a use case, encode; authentication and error mapping.
@@ -49,7 +51,7 @@ let package = Package(
             dependencies: [
                 "CourierCore", "CourierCrypto", "CourierStorage", "CourierSQLite", "CourierHTTP", "CourierAPI",
                 "CourierLogging", "CourierWire", "CourierIntegrationKit", "CourierDependencyTrack", "CourierDiscord", "CourierGUAC",
-                "CourierOCIRegistry", "CourierSlack", "CourierSMTP", "CourierWebhook", "CourierHTTPClient",
+                "CourierOCIRegistry", "CourierSlack", "CourierSMTP", "CourierWebhook", "CourierHTTPClient", "CourierCAS",
             ]
         ),
         /// The command line: argument parsing, API client, tables.
@@ -57,7 +59,7 @@ let package = Package(
         /// Test doubles and conformance suites shared by the test targets.
         .target(
             name: "CourierTestSupport",
-            dependencies: ["CourierCore", "CourierStorage"]
+            dependencies: ["CourierCore", "CourierStorage", "CourierCrypto"]
         ),
 
         // MARK: - Executable
@@ -77,6 +79,7 @@ let package = Package(
                 "CourierHTTP", "CourierLogging",
             ]
         ),
+        .testTarget(name: "CourierCASTests", dependencies: ["CourierCAS", "CourierCore", "CourierCrypto"]),
         .testTarget(name: "CourierCryptoTests", dependencies: ["CourierCrypto", "CourierCore"]),
         .testTarget(name: "CourierHTTPTests", dependencies: ["CourierHTTP", "CourierLogging", "CourierCrypto"]),
         .testTarget(

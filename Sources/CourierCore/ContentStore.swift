@@ -44,7 +44,7 @@ public struct StoredContent: Sendable, Hashable {
 ///
 /// The store is shared by all organizations (identical content is stored once); which organization uploaded what is
 /// recorded in the `Store` (`recordContent`), and callers check it before reading. Conform a backend to this protocol
-/// and run `ContentStoreConformance` (in `CourierTestSupport`) against it.
+/// and test it like `FileSystemContentStore` (CourierCASTests).
 public protocol ContentStore: Sendable {
     /// Starts an upload. Nothing is visible until `commit`; an upload that is neither committed nor aborted is
     /// discarded when it is released.

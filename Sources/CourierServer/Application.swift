@@ -1,4 +1,5 @@
 import CourierAPI
+import CourierCAS
 import CourierCore
 import CourierCrypto
 import CourierHTTP
@@ -47,10 +48,12 @@ struct Application: Sendable {
             sealer: keyring,
             context: IntegrationContext(http: LiveHTTPClient())
         )
+        let contentStore = try FileSystemContentStore(directory: configuration.casDirectory)
         let api = CourierAPI(
             access: access,
             workflows: WorkflowService(store: store, environment: environment),
             integrations: integrations,
+            content: ContentService(store: store, content: contentStore, environment: environment),
             logger: logger
         )
         let server = try HTTPServer(

@@ -8,6 +8,7 @@ import CourierStorage
 import CourierTestSupport
 import CourierWire
 import Foundation
+import Synchronization
 import Testing
 
 /// An in-process API over an in-memory store, with helpers to send requests as a given token.
@@ -19,6 +20,10 @@ struct APITestHarness {
     let ownerToken: String
     /// The fake integration offered as `recorder`, with what it was asked to do.
     let recorder = RecordingIntegration()
+    /// The CAS behind `/v1/cas`.
+    let contentStore = InMemoryContentStore()
+    /// `(organizationID, digest)` of every upload the API reported through its hook, in order.
+    let uploadedContent = UploadLog()
 
     init(store: any Store = InMemoryStore()) async throws {
         let ids = SequentialIDs()
@@ -41,7 +46,10 @@ struct APITestHarness {
             access: access,
             workflows: WorkflowService(store: store, environment: environment),
             integrations: integrations,
-            logger: Logger(handler: logs, level: .debug)
+            content: ContentService(store: store, content: contentStore, environment: environment),
+            logger: Logger(handler: logs, level: .debug),
+            maxContentBytes: 1 << 20,
+            onContentUploaded: { [uploadedContent] organizationID, digest in uploadedContent.record(organizationID, digest) }
         )
         router = api.makeRouter()
     }
@@ -85,4 +93,14 @@ struct UnreachableHTTPClient: HTTPClient {
         Issue.record("Unexpected outbound request to \(request.url)")
         throw .timedOut
     }
+}
+
+/// What `CourierAPI`'s upload hook was called with.
+final class UploadLog: Sendable {
+    private let entries = Mutex<[String]>([])
+
+    func record(_ organizationID: String, _ digest: String) { entries.withLock { $0.append("\(organizationID) \(digest)") } }
+
+    /// `"<organization id> <digest>"` per call.
+    var all: [String] { entries.withLock { $0 } }
 }

@@ -4,6 +4,7 @@ import CourierCrypto
 import CourierHTTP
 import CourierIntegrationKit
 import CourierLogging
+import CourierTestSupport
 import CourierWire
 import Foundation
 import Testing
@@ -201,6 +202,7 @@ import Testing
                 sealer: MasterKeyring(active: .generate()),
                 context: IntegrationContext(http: UnreachableHTTPClient())
             ),
+            content: ContentService(store: FailingStore(), content: InMemoryContentStore(), environment: environment),
             logger: Logger(handler: logs)
         )
         let response = await api.makeRouter().respond(
