@@ -90,7 +90,7 @@ let package = Package(
             name: "CourierCLITests",
             dependencies: ["CourierCLI", "CourierCore", "CourierWire", "CourierIntegrationKit", "CourierServer"]
         ),
-        .testTarget(name: "CourierEndToEndTests", dependencies: ["CourierCore", "CourierWire", "CourierTestSupport"]),
+        .testTarget(name: "CourierEndToEndTests", dependencies: ["CourierCore", "CourierCrypto", "CourierWire", "CourierTestSupport"]),
     ]
 )
 
