@@ -42,11 +42,14 @@ let package = Package(
         /// The delivery pipeline: outbox workers with leases, retries and attempt records.
         .target(
             name: "CourierDelivery", dependencies: ["CourierCore", "CourierIntegrationKit", "CourierLogging", "CourierAttestation", "CourierCrypto"]),
+        /// The filesystem content-addressed store (CAS).
+        .target(name: "CourierCAS", dependencies: ["CourierCore", "CourierCrypto"]),
         /// HTTP/1.1 transport on libmicrohttpd: server, router, requests and responses.
         .target(name: "CourierHTTP", dependencies: ["CMicroHTTPD", "CourierLogging"]),
         /// API handlers: decode, call a use case, encode; authentication and error mapping.
         .target(
-            name: "CourierAPI", dependencies: ["CourierCore", "CourierHTTP", "CourierWire", "CourierLogging", "CourierIntegrationKit", "CourierDelivery"],
+            name: "CourierAPI",
+            dependencies: ["CourierCore", "CourierHTTP", "CourierWire", "CourierLogging", "CourierIntegrationKit", "CourierDelivery"],
             resources: [.copy("openapi.json")]),
         /// Composition root: configuration, bootstrap, wiring and `courier serve`.
         .target(
@@ -54,7 +57,7 @@ let package = Package(
             dependencies: [
                 "CourierCore", "CourierCrypto", "CourierStorage", "CourierSQLite", "CourierHTTP", "CourierAPI",
                 "CourierLogging", "CourierWire", "CourierIntegrationKit", "CourierDependencyTrack", "CourierDiscord", "CourierGUAC",
-                "CourierOCIRegistry", "CourierSlack", "CourierSMTP", "CourierWebhook", "CourierHTTPClient", "CourierDelivery",
+                "CourierOCIRegistry", "CourierSlack", "CourierSMTP", "CourierWebhook", "CourierHTTPClient", "CourierDelivery", "CourierCAS",
             ]
         ),
         /// The command line: argument parsing, API client, tables.
@@ -62,7 +65,7 @@ let package = Package(
         /// Test doubles and conformance suites shared by the test targets.
         .target(
             name: "CourierTestSupport",
-            dependencies: ["CourierCore", "CourierStorage"]
+            dependencies: ["CourierCore", "CourierStorage", "CourierCrypto"]
         ),
 
         // MARK: - Executable
@@ -82,6 +85,7 @@ let package = Package(
                 "CourierHTTP", "CourierLogging",
             ]
         ),
+        .testTarget(name: "CourierCASTests", dependencies: ["CourierCAS", "CourierCore", "CourierCrypto"]),
         .testTarget(name: "CourierCryptoTests", dependencies: ["CourierCrypto", "CourierCore"]),
         .testTarget(
             name: "CourierDeliveryTests",
@@ -91,7 +95,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CourierAttestationTests", dependencies: ["CourierAttestation", "CourierCore", "CourierCrypto", "CourierIntegrationKit"]),
-        .testTarget(name: "CourierHTTPTests", dependencies: ["CourierHTTP", "CourierLogging"]),
+        .testTarget(name: "CourierHTTPTests", dependencies: ["CourierHTTP", "CourierLogging", "CourierCrypto"]),
         .testTarget(
             name: "CourierAPITests",
             dependencies: [
@@ -103,7 +107,7 @@ let package = Package(
             name: "CourierCLITests",
             dependencies: ["CourierCLI", "CourierCore", "CourierWire", "CourierIntegrationKit", "CourierServer"]
         ),
-        .testTarget(name: "CourierEndToEndTests", dependencies: ["CourierCore", "CourierWire", "CourierTestSupport"]),
+        .testTarget(name: "CourierEndToEndTests", dependencies: ["CourierCore", "CourierCrypto", "CourierWire", "CourierTestSupport"]),
     ]
 )
 

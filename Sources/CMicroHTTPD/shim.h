@@ -31,3 +31,7 @@ static inline struct MHD_Daemon *cmhd_start(unsigned int flags, MHD_socket liste
                             MHD_OPTION_UNESCAPE_CALLBACK, cmhd_keep_escaped, NULL,
                             MHD_OPTION_END);
 }
+
+// The content-reader callback's two special results, as constants: Swift does not import the casting macros.
+static const ssize_t cmhd_content_reader_end_of_stream = MHD_CONTENT_READER_END_OF_STREAM;
+static const ssize_t cmhd_content_reader_end_with_error = MHD_CONTENT_READER_END_WITH_ERROR;

@@ -9,6 +9,13 @@ import Foundation
 /// The `/v1` HTTP API: one handler per operation, each decoding its input, calling one use case
 /// and encoding the result. Authentication and the error mapping are applied here for every route.
 public struct CourierAPI: Sendable {
+    /// Called after content was uploaded and recorded for an organization, with the organization's id and the
+    /// content's digest (`sha256:<hex>`), e.g. to wake deliveries that wait for that content.
+    public typealias ContentUploadedHook = @Sendable (_ organizationID: String, _ digest: String) async -> Void
+
+    /// The default limit of one CAS upload: 1 GiB.
+    public static let defaultMaxContentBytes = 1 << 30
+
     let access: AccessService
     let workflows: WorkflowService
     let integrations: IntegrationService
@@ -16,8 +23,20 @@ public struct CourierAPI: Sendable {
     let attestations: AttestationService
     /// The Prometheus text served at `/metrics`.
     let metrics: @Sendable () async -> String
+    let content: ContentService
     let logger: Logger
+    /// The largest CAS upload accepted, in bytes.
+    let maxContentBytes: Int
+    let onContentUploaded: ContentUploadedHook
 
+    /// Creates the API over its use cases.
+    ///
+    /// - Parameters:
+    ///   - deliveries, attestations: the delivery pipeline's use cases.
+    ///   - metrics: the Prometheus text served at `/metrics`.
+    ///   - content: CAS uploads and downloads, over the server's `ContentStore`.
+    ///   - maxContentBytes: The largest CAS upload accepted; larger ones get 413. Default 1 GiB.
+    ///   - onContentUploaded: Called after each successful CAS upload; by default nothing happens.
     public init(
         access: AccessService,
         workflows: WorkflowService,
@@ -25,7 +44,10 @@ public struct CourierAPI: Sendable {
         deliveries: DeliveryService,
         attestations: AttestationService,
         metrics: @escaping @Sendable () async -> String,
-        logger: Logger
+        content: ContentService,
+        logger: Logger,
+        maxContentBytes: Int = CourierAPI.defaultMaxContentBytes,
+        onContentUploaded: @escaping ContentUploadedHook = { _, _ in }
     ) {
         self.access = access
         self.workflows = workflows
@@ -33,7 +55,10 @@ public struct CourierAPI: Sendable {
         self.deliveries = deliveries
         self.attestations = attestations
         self.metrics = metrics
+        self.content = content
         self.logger = logger
+        self.maxContentBytes = maxContentBytes
+        self.onContentUploaded = onContentUploaded
     }
 
     /// The router serving every route of the API, `/healthz` and `/v1/openapi.json`.
@@ -57,6 +82,7 @@ public struct CourierAPI: Sendable {
         addIntegrationRoutes(to: &router)
         addDeliveryRoutes(to: &router)
         addAttestationRoutes(to: &router)
+        addContentRoutes(to: &router)
         return router
     }
 

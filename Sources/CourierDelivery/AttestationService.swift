@@ -104,7 +104,9 @@ public struct AttestationService: Sendable {
     }
 
     /// The organization's attestations, newest first, optionally of one workflow.
-    public func list(project: String?, workflow workflowName: String?, limit: Int, by principal: Principal) async throws -> [(AttestationRecord, Workflow)] {
+    public func list(project: String?, workflow workflowName: String?, limit: Int, by principal: Principal) async throws -> [(
+        AttestationRecord, Workflow
+    )] {
         try principal.require(.read)
         if (project == nil) != (workflowName == nil) {
             throw CourierError.invalid("Give both --project and --workflow to list one workflow's attestations, or neither.")
@@ -141,7 +143,8 @@ public struct AttestationService: Sendable {
         return try await store.read { tx in
             for attestation in try tx.attestations(organizationID: organizationID, digest: normalized).reversed() {
                 guard let workflow = try Self.workflow(of: attestation, in: tx) else { continue }
-                let deliveries = try tx.deliveries(organizationID: organizationID, filter: DeliveryFilter(attestationID: attestation.id, limit: 1_000))
+                let deliveries = try tx.deliveries(
+                    organizationID: organizationID, filter: DeliveryFilter(attestationID: attestation.id, limit: 1_000))
                 return (attestation, workflow, try deliveries.map { try DeliveryService.view(of: $0, in: tx) })
             }
             throw CourierError.notFound("No attestation with digest \(normalized); 'courier attestation list' shows the attestations.")

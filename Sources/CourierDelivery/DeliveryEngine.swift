@@ -16,6 +16,8 @@ public final class DeliveryEngine: Sendable {
         public var catalog: IntegrationCatalog
         /// Decrypts a registration's credentials.
         public var openCredentials: @Sendable (IntegrationRegistration) throws -> Credentials?
+        /// Whether CAS content (by digest) has been uploaded.
+        public var hasContent: @Sendable (String) async throws -> Bool
         /// Reads CAS content by digest; `nil` when it has not been uploaded.
         public var readContent: @Sendable (String) async throws -> Data?
         /// The client integrations reach the network with.
@@ -28,6 +30,7 @@ public final class DeliveryEngine: Sendable {
             store: any Store,
             catalog: IntegrationCatalog,
             openCredentials: @escaping @Sendable (IntegrationRegistration) throws -> Credentials?,
+            hasContent: @escaping @Sendable (String) async throws -> Bool,
             readContent: @escaping @Sendable (String) async throws -> Data?,
             http: any HTTPClient,
             now: @escaping @Sendable () -> Date = { Date() },
@@ -36,6 +39,7 @@ public final class DeliveryEngine: Sendable {
             self.store = store
             self.catalog = catalog
             self.openCredentials = openCredentials
+            self.hasContent = hasContent
             self.readContent = readContent
             self.http = http
             self.now = now
@@ -266,7 +270,7 @@ public final class DeliveryEngine: Sendable {
             let content: MaterialContent
             if material.uploadedToCAS, let digest = material.digest {
                 let readContent = dependencies.readContent
-                guard try await contentExists(digest) else {
+                guard try await dependencies.hasContent(digest) else {
                     missing.append(digest)
                     continue
                 }
@@ -294,10 +298,6 @@ public final class DeliveryEngine: Sendable {
             throw DeliveryProblem(kind: descriptor.id, outcome: .retryable(reason: reason, retryAfter: nil))
         }
         return materials
-    }
-
-    private func contentExists(_ digest: String) async throws -> Bool {
-        try await dependencies.readContent(digest) != nil
     }
 
     // MARK: Recording

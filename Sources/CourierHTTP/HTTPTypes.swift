@@ -87,17 +87,52 @@ public struct HTTPRequest: Sendable {
     }
 }
 
-/// A response with its whole body in memory.
+/// A response: its body is either in memory (`body`) or produced piece by piece while it is sent (`stream`).
 public struct HTTPResponse: Sendable {
     public var status: Int
     public var headers: HTTPHeaders
+    /// The body, when it is in memory; ignored when `stream` is set.
     public var body: Data
+    /// A body read while it is sent, so that a large file is never held in memory; `nil` sends `body`.
+    public var stream: HTTPResponseStream?
 
     public init(status: Int, headers: HTTPHeaders = [:], body: Data = Data()) {
         self.status = status
         self.headers = headers
         self.body = body
     }
+
+    /// A response whose body of exactly `length` bytes is read from `source` while it is sent.
+    public init(status: Int, headers: HTTPHeaders = [:], length: Int64, source: any HTTPBodySource) {
+        self.init(status: status, headers: headers)
+        self.stream = HTTPResponseStream(length: length, source: source)
+    }
+}
+
+/// A response body read while it is sent.
+public struct HTTPResponseStream: Sendable {
+    /// The exact number of bytes `source` yields; sent as `Content-Length`.
+    public var length: Int64
+    public var source: any HTTPBodySource
+}
+
+/// Yields a response body in chunks, on the server's network thread, as the client takes them.
+///
+/// The server calls `nextChunk()` until it returns `nil`, then `close()`; it calls `close()` alone when the body is
+/// not needed (a `HEAD` request) or the client went away. Reads should be quick and local, such as from a file.
+public protocol HTTPBodySource: Sendable {
+    /// The next bytes of the body, or `nil` at its end. A thrown error aborts the response (the connection is closed).
+    func nextChunk() throws -> Data?
+    /// Releases what the source holds, such as a file descriptor. Called exactly once.
+    func close()
+}
+
+/// How the server hands a request's body to its responder.
+public enum HTTPBodyMode: Sendable, Equatable {
+    /// Received whole, up to the configured limit, and passed as `HTTPRequest.body`.
+    case buffered
+    /// Passed as an `HTTPRequestBody` while it arrives; more than `limit` bytes are answered with 413.
+    case streamed(limit: Int)
 }
 
 /// Something that answers requests: a router, a middleware chain or a test double.
@@ -105,4 +140,27 @@ public protocol HTTPResponder: Sendable {
     /// Produces the response to `request`. Errors are turned into responses by the caller's error
     /// handling; a responder should not throw for expected failures.
     func respond(to request: HTTPRequest) async -> HTTPResponse
+
+    /// How the body of a request for `method` and `rawPath` (still percent-encoded, without the query) is received.
+    /// By default every body is buffered.
+    func bodyMode(method: HTTPMethod, rawPath: String) -> HTTPBodyMode
+
+    /// Produces the response to a request whose body arrives as `body` (`request.body` is empty). Called only for
+    /// requests that `bodyMode(method:rawPath:)` streams. By default it collects the body and calls `respond(to:)`.
+    func respond(to request: HTTPRequest, body: HTTPRequestBody) async -> HTTPResponse
+}
+
+extension HTTPResponder {
+    public func bodyMode(method: HTTPMethod, rawPath: String) -> HTTPBodyMode { .buffered }
+
+    public func respond(to request: HTTPRequest, body: HTTPRequestBody) async -> HTTPResponse {
+        var collected = request
+        do {
+            collected.body = try await body.collect()
+        } catch {
+            // The server has already answered (413, or the client went away); this response is not sent.
+            return HTTPResponse(status: 400)
+        }
+        return await respond(to: collected)
+    }
 }

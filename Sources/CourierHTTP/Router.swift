@@ -1,3 +1,5 @@
+import Foundation
+
 /// Routes requests to handlers by method and path pattern.
 ///
 /// Patterns are absolute paths whose segments are either literal (`workflows`) or a parameter in braces
@@ -8,11 +10,17 @@
 /// A path that no pattern matches gets 404; a path that matches only under other methods gets 405 with an
 /// `Allow` header. A `HEAD` request without its own route is served by the `GET` route (the server drops the body).
 ///
+/// A route added with `addStreaming` receives its body as an `HTTPRequestBody` while it arrives, with a limit of its
+/// own; the server asks `bodyMode(method:rawPath:)` before reading a body. Called through `respond(to:)` (in process),
+/// such a handler gets `request.body` as a one-chunk stream.
+///
 /// Handlers may throw: the injected `errorResponse` closure turns the error into a response, so the HTTP layer
 /// needs to know nothing about the domain's errors.
 public struct Router: HTTPResponder {
     /// Answers one matched request.
     public typealias Handler = @Sendable (HTTPRequest) async throws -> HTTPResponse
+    /// Answers one matched request whose body streams in; `request.body` is empty.
+    public typealias StreamingHandler = @Sendable (HTTPRequest, HTTPRequestBody) async throws -> HTTPResponse
     /// Turns an error thrown by a handler into a response.
     public typealias ErrorResponder = @Sendable (any Error, HTTPRequest) -> HTTPResponse
     /// Produces the response for a request that matched no route.
@@ -26,11 +34,22 @@ public struct Router: HTTPResponder {
         case methodNotAllowed(allowed: [HTTPMethod])
     }
 
+    private enum RouteHandler: Sendable {
+        case buffered(Handler)
+        case streaming(StreamingHandler, bodyLimit: Int)
+    }
+
+    /// The outcome of looking a request up in the table.
+    private enum Lookup {
+        case matched(Route, parameters: [String: String])
+        case missed(RouteMiss)
+    }
+
     private struct Route: Sendable {
         var method: HTTPMethod
         var pattern: String
         var segments: [PatternSegment]
-        var handler: Handler
+        var handler: RouteHandler
     }
 
     private enum PatternSegment: Sendable, Equatable {
@@ -65,6 +84,16 @@ public struct Router: HTTPResponder {
     /// Registering the same method and pattern twice, a pattern that does not start with `/`, or a pattern with an
     /// empty or repeated parameter name is a programming error and traps.
     public mutating func add(_ method: HTTPMethod, _ pattern: String, _ handler: @escaping Handler) {
+        register(method, pattern, .buffered(handler))
+    }
+
+    /// Registers `handler` for `method` on `pattern`, receiving the body while it arrives, up to `bodyLimit` bytes
+    /// (a larger body is answered 413 and the handler's iteration throws). The same rules as `add` apply.
+    public mutating func addStreaming(_ method: HTTPMethod, _ pattern: String, bodyLimit: Int, _ handler: @escaping StreamingHandler) {
+        register(method, pattern, .streaming(handler, bodyLimit: bodyLimit))
+    }
+
+    private mutating func register(_ method: HTTPMethod, _ pattern: String, _ handler: RouteHandler) {
         let segments = Self.parse(pattern: pattern)
         precondition(
             !table.contains { $0.method == method && $0.segments == segments },
@@ -73,32 +102,69 @@ public struct Router: HTTPResponder {
         table.append(Route(method: method, pattern: pattern, segments: segments, handler: handler))
     }
 
-    /// Answers `request` with the best matching route's handler, or a 404/405 response.
+    /// Answers `request` with the best matching route's handler, or a 404/405 response. A streaming route gets
+    /// `request.body` as a one-chunk stream.
     public func respond(to request: HTTPRequest) async -> HTTPResponse {
-        let pathSegments = Self.segments(of: request.rawPath)
+        await respond(to: request, body: nil)
+    }
+
+    /// Streams the body of requests for streaming routes, with their limit; buffers the others.
+    public func bodyMode(method: HTTPMethod, rawPath: String) -> HTTPBodyMode {
+        guard case .matched(let route, _) = bestRoute(method: method, rawPath: rawPath),
+            case .streaming(_, let bodyLimit) = route.handler
+        else { return .buffered }
+        return .streamed(limit: bodyLimit)
+    }
+
+    /// Answers a request whose body streams in; a buffered route gets the collected body.
+    public func respond(to request: HTTPRequest, body: HTTPRequestBody) async -> HTTPResponse {
+        await respond(to: request, body: Optional(body))
+    }
+
+    private func respond(to request: HTTPRequest, body: HTTPRequestBody?) async -> HTTPResponse {
+        let route: Route
+        var matched = request
+        switch bestRoute(method: request.method, rawPath: request.rawPath) {
+        case .matched(let found, let parameters):
+            route = found
+            matched.pathParameters = parameters
+        case .missed(let miss):
+            return unmatchedResponse(miss, request)
+        }
+        do {
+            switch route.handler {
+            case .buffered(let handler):
+                if let body { matched.body = try await body.collect() }
+                return try await handler(matched)
+            case .streaming(let handler, _):
+                let streamed = body ?? HTTPRequestBody(matched.body)
+                matched.body = Data()
+                return try await handler(matched, streamed)
+            }
+        } catch {
+            return errorResponse(error, matched)
+        }
+    }
+
+    /// The most specific route for `method` and `rawPath`, with its path parameters, or why there is none.
+    private func bestRoute(method: HTTPMethod, rawPath: String) -> Lookup {
+        let pathSegments = Self.segments(of: rawPath)
         var candidates: [(route: Route, parameters: [String: String], specificity: [Bool])] = []
         for route in table {
             if let parameters = Self.match(route.segments, against: pathSegments) {
                 candidates.append((route, parameters, route.segments.map { if case .literal = $0 { true } else { false } }))
             }
         }
-        guard !candidates.isEmpty else { return unmatchedResponse(.notFound, request) }
+        guard !candidates.isEmpty else { return .missed(.notFound) }
 
-        let forMethod = candidates.filter { $0.route.method == request.method }
-        let usable = forMethod.isEmpty && request.method == .head ? candidates.filter { $0.route.method == .get } : forMethod
+        let forMethod = candidates.filter { $0.route.method == method }
+        let usable = forMethod.isEmpty && method == .head ? candidates.filter { $0.route.method == .get } : forMethod
         guard let best = usable.max(by: { $0.specificity.lexicographicallyPrecedes($1.specificity) { !$0 && $1 } }) else {
             var allowed = Set(candidates.map(\.route.method))
             if allowed.contains(.get) { allowed.insert(.head) }
-            return unmatchedResponse(.methodNotAllowed(allowed: HTTPMethod.allCases.filter(allowed.contains)), request)
+            return .missed(.methodNotAllowed(allowed: HTTPMethod.allCases.filter(allowed.contains)))
         }
-
-        var matched = request
-        matched.pathParameters = best.parameters
-        do {
-            return try await best.route.handler(matched)
-        } catch {
-            return errorResponse(error, matched)
-        }
+        return .matched(best.route, parameters: best.parameters)
     }
 
     /// The documented default for unmatched requests: a JSON error body,

@@ -6,10 +6,10 @@ import Synchronization
 /// The part of the server that libmicrohttpd's callbacks reach: it turns connections into `RequestContext`s,
 /// hands complete requests to Swift through an `AsyncStream`, and sends the answers back.
 final class ServerCore: Sendable {
-    /// Requests that are suspended while Swift answers them, and whether new ones are still taken.
+    /// Requests handed to Swift and not answered yet, and whether new ones are still taken.
     private struct Registry {
         var acceptingRequests = true
-        var suspended: [ObjectIdentifier: RequestContext] = [:]
+        var unanswered: [ObjectIdentifier: RequestContext] = [:]
     }
 
     let configuration: HTTPServerConfiguration
@@ -32,10 +32,15 @@ final class ServerCore: Sendable {
 
     /// Computes the answer to one request and resumes its connection. Runs in a child task of `run()`.
     func answer(_ context: RequestContext, request: HTTPRequest) async {
-        let response = await responder.respond(to: request)
-        if context.deliver(response) {
-            _ = registry.withLock { $0.suspended.removeValue(forKey: ObjectIdentifier(context)) }
-        }
+        let response =
+            if context.streamsBody {
+                await responder.respond(to: request, body: HTTPRequestBody(context: context))
+            } else {
+                await responder.respond(to: request)
+            }
+        // A false result means another answer went out first (a 413 while streaming, or shutdown's 503).
+        _ = context.deliver(response)
+        _ = registry.withLock { $0.unanswered.removeValue(forKey: ObjectIdentifier(context)) }
     }
 
     /// Refuses new requests from now on (they get 503) and ends the request stream.
@@ -48,8 +53,8 @@ final class ServerCore: Sendable {
     func answerWaitingRequests(with response: HTTPResponse) {
         let waiting = registry.withLock { registry in
             registry.acceptingRequests = false
-            defer { registry.suspended.removeAll() }
-            return Array(registry.suspended.values)
+            defer { registry.unanswered.removeAll() }
+            return Array(registry.unanswered.values)
         }
         for context in waiting where context.deliver(response) {
             context.logger.warning("Request answered 503 by shutdown before its handler answered", ["http.path": context.rawPath])
@@ -60,6 +65,9 @@ final class ServerCore: Sendable {
 
     /// libmicrohttpd's access handler: called once with the headers, once per body chunk, once at the end of the
     /// body, and once more after the connection is resumed.
+    ///
+    /// A buffered body is collected here and the request goes to Swift after its last byte. A streamed body's request
+    /// goes to Swift with the headers; its chunks follow through the context while the handler runs.
     func handleAccess(
         connection: OpaquePointer,
         url: UnsafePointer<CChar>,
@@ -74,18 +82,31 @@ final class ServerCore: Sendable {
             inFlight.begin()
             // Early refusals are sent before reading the body; libmicrohttpd then closes the connection.
             if let refusal = refusalBeforeBody(for: context) { return send(refusal, for: context) }
+            if context.streamsBody { return dispatch(context) }
             // Answer on a later call: answering on the first one makes libmicrohttpd drop keep-alive.
             return .YES
         }
         let context = Unmanaged<RequestContext>.fromOpaque(existing).takeUnretainedValue()
 
         if uploadDataSize.pointee > 0 {
-            context.receive(UnsafeRawBufferPointer(start: uploadData, count: uploadDataSize.pointee))
+            let chunk = UnsafeRawBufferPointer(start: uploadData, count: uploadDataSize.pointee)
             uploadDataSize.pointee = 0
+            guard context.streamsBody else {
+                context.receive(chunk)
+                return .YES
+            }
+            context.enqueueBodyChunk(chunk)
             return .YES
+        }
+        if context.streamsBody && context.streamedBodyExceededLimit {
+            return send(Self.payloadTooLarge(limit: context.bodyLimit), for: context)
         }
         if let answer = context.takeAnswer() { return send(answer, for: context) }
         guard context.isReceiving else { return .YES }
+        if context.streamsBody {
+            context.completeStreamedBody()
+            return .YES
+        }
         if context.bodyExceededLimit { return send(Self.payloadTooLarge(limit: context.bodyLimit), for: context) }
         return dispatch(context)
     }
@@ -94,7 +115,8 @@ final class ServerCore: Sendable {
     func requestCompleted(connectionContext: UnsafeMutablePointer<UnsafeMutableRawPointer?>?) {
         guard let pointer = connectionContext?.pointee else { return }
         connectionContext?.pointee = nil
-        Unmanaged<RequestContext>.fromOpaque(pointer).release()
+        let context = Unmanaged<RequestContext>.fromOpaque(pointer).takeRetainedValue()
+        context.markConnectionClosed()
         inFlight.end()
     }
 
@@ -102,14 +124,25 @@ final class ServerCore: Sendable {
         let methodName = String(cString: method)
         let rawPath = String(cString: url)
         let path = URLDecoding.percentDecoded(rawPath)
-        let bodyLimit = HTTPMethod(rawValue: methodName).map { configuration.bodyLimit(method: $0, path: path ?? rawPath) }
+        var bodyLimit = configuration.maxBodyBytes
+        var streamsBody = false
+        if let method = HTTPMethod(rawValue: methodName), path != nil {
+            switch responder.bodyMode(method: method, rawPath: rawPath) {
+            case .buffered:
+                bodyLimit = configuration.bodyLimit(method: method, path: path ?? rawPath)
+            case .streamed(let limit):
+                bodyLimit = limit
+                streamsBody = true
+            }
+        }
         return RequestContext(
             connection: connection,
             methodName: methodName,
             rawPath: rawPath,
             path: path,
             headers: Self.values(of: .HEADER_KIND, on: connection),
-            bodyLimit: bodyLimit ?? configuration.maxBodyBytes,
+            bodyLimit: bodyLimit,
+            streamsBody: streamsBody,
             logger: logger
         )
     }
@@ -133,7 +166,7 @@ final class ServerCore: Sendable {
         return nil
     }
 
-    /// Builds the request, suspends the connection and yields the request to `run()`.
+    /// Builds the request and yields it to `run()`; for a buffered body, the connection is suspended until the answer.
     private func dispatch(_ context: RequestContext) -> MHD_Result {
         guard let method = HTTPMethod(rawValue: context.methodName), let path = context.path else { return .NO }
         var query: [String: String] = [:]
@@ -152,8 +185,8 @@ final class ServerCore: Sendable {
         )
         let registered = registry.withLock { registry in
             guard registry.acceptingRequests else { return false }
-            registry.suspended[ObjectIdentifier(context)] = context
-            context.suspend()
+            registry.unanswered[ObjectIdentifier(context)] = context
+            if !context.streamsBody { context.awaitAnswer() }
             return true
         }
         guard registered else { return send(Self.shuttingDown, for: context) }
@@ -177,9 +210,14 @@ final class ServerCore: Sendable {
             context.logger.debug("Request handled", metadata)
         }
 
-        let mhdResponse = response.body.withUnsafeBytes { bytes in
-            MHD_create_response_from_buffer(bytes.count, UnsafeMutableRawPointer(mutating: bytes.baseAddress), .RESPMEM_MUST_COPY)
-        }
+        let mhdResponse =
+            if let stream = response.stream {
+                StreamedResponseBody.makeResponse(stream)
+            } else {
+                response.body.withUnsafeBytes { bytes in
+                    MHD_create_response_from_buffer(bytes.count, UnsafeMutableRawPointer(mutating: bytes.baseAddress), .RESPMEM_MUST_COPY)
+                }
+            }
         guard let mhdResponse else { return .NO }
         defer { MHD_destroy_response(mhdResponse) }
         for (name, value) in response.headers where !Self.headersSetByServer.contains(name.lowercased()) {

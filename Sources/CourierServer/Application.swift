@@ -1,4 +1,5 @@
 import CourierAPI
+import CourierCAS
 import CourierCore
 import CourierCrypto
 import CourierDelivery
@@ -51,26 +52,36 @@ struct Application: Sendable {
             sealer: keyring,
             context: IntegrationContext(http: http)
         )
-        let casDirectory = configuration.casDirectory
+        let contentStore = try FileSystemContentStore(directory: configuration.casDirectory)
         let engine = DeliveryEngine(
             dependencies: DeliveryEngine.Dependencies(
                 store: store,
                 catalog: catalog,
                 openCredentials: { try integrations.credentials(of: $0) },
-                readContent: { digest in try? Data(contentsOf: CASLayout.path(of: digest, in: casDirectory)) },
+                hasContent: { digest in try contentStore.contains(ContentDigest(parsing: digest)) },
+                readContent: { digest in try contentStore.readAll(digest) },
                 http: http
             ),
             logger: logger,
             workerID: "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier):\(UUID().uuidString.prefix(8))"
         )
+        let attestations = AttestationService(store: store, environment: environment, engine: engine)
         let api = CourierAPI(
             access: access,
             workflows: WorkflowService(store: store, environment: environment),
             integrations: integrations,
             deliveries: DeliveryService(store: store, environment: environment, engine: engine),
-            attestations: AttestationService(store: store, environment: environment, engine: engine),
+            attestations: attestations,
             metrics: { await MetricsReport.render(store: store, engine: engine) },
-            logger: logger
+            content: ContentService(store: store, content: contentStore, environment: environment),
+            logger: logger,
+            onContentUploaded: { organizationID, digest in
+                do {
+                    try await attestations.contentUploaded(organizationID: organizationID, digest: digest)
+                } catch {
+                    logger.warning("Waking deliveries after an upload failed", ["error.detail": String(reflecting: error)])
+                }
+            }
         )
         let server = try HTTPServer(
             configuration: HTTPServerConfiguration(

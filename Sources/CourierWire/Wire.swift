@@ -203,3 +203,16 @@ public struct WorkflowListDTO: Codable, Sendable, Equatable {
     public var workflows: [WorkflowDTO]
     public init(workflows: [WorkflowDTO]) { self.workflows = workflows }
 }
+
+/// Content in the content-addressed store (CAS), as `PUT /v1/cas/{digest}` answers.
+public struct ContentDTO: Codable, Sendable, Equatable {
+    /// `sha256:` followed by 64 lowercase hex digits.
+    public var digest: String
+    /// The size in bytes.
+    public var size: Int64
+
+    public init(digest: String, size: Int64) {
+        self.digest = digest
+        self.size = size
+    }
+}

@@ -9,6 +9,7 @@ import CourierStorage
 import CourierTestSupport
 import CourierWire
 import Foundation
+import Synchronization
 import Testing
 
 /// An in-process API over an in-memory store, with helpers to send requests as a given token.
@@ -20,6 +21,10 @@ struct APITestHarness {
     let ownerToken: String
     /// The fake integration offered as `recorder`, with what it was asked to do.
     let recorder = RecordingIntegration()
+    /// The CAS behind `/v1/cas`.
+    let contentStore = InMemoryContentStore()
+    /// `(organizationID, digest)` of every upload the API reported through its hook, in order.
+    let uploadedContent = UploadLog()
 
     init(store: any Store = InMemoryStore()) async throws {
         let ids = SequentialIDs()
@@ -31,7 +36,14 @@ struct APITestHarness {
         access = AccessService(store: store, environment: environment)
         let owner = try #require(try await access.bootstrapIfEmpty())
         ownerToken = owner.secret
-        router = try Self.makeAPI(store: store, environment: environment, catalog: IntegrationCatalog([recorder]), logs: logs).makeRouter()
+        router = try Self.makeAPI(
+            store: store,
+            environment: environment,
+            catalog: IntegrationCatalog([recorder]),
+            logs: logs,
+            contentStore: contentStore,
+            onContentUploaded: { [uploadedContent] organizationID, digest in uploadedContent.record(organizationID, digest) }
+        ).makeRouter()
     }
 
     /// Sends a request and returns the response.
@@ -69,7 +81,14 @@ struct APITestHarness {
 
 extension APITestHarness {
     /// The API over `store` with every service wired as the server wires them; deliveries are recorded but no worker runs.
-    static func makeAPI(store: any Store, environment: ServiceEnvironment, catalog: IntegrationCatalog, logs: InMemoryLogHandler) -> CourierAPI {
+    static func makeAPI(
+        store: any Store,
+        environment: ServiceEnvironment,
+        catalog: IntegrationCatalog,
+        logs: InMemoryLogHandler,
+        contentStore: any ContentStore = InMemoryContentStore(),
+        onContentUploaded: @escaping CourierAPI.ContentUploadedHook = { _, _ in }
+    ) -> CourierAPI {
         let access = AccessService(store: store, environment: environment)
         let integrations = IntegrationService(
             store: store,
@@ -83,6 +102,7 @@ extension APITestHarness {
                 store: store,
                 catalog: catalog,
                 openCredentials: { try integrations.credentials(of: $0) },
+                hasContent: { _ in false },
                 readContent: { _ in nil },
                 http: UnreachableHTTPClient()
             ),
@@ -96,7 +116,10 @@ extension APITestHarness {
             deliveries: DeliveryService(store: store, environment: environment, engine: engine),
             attestations: AttestationService(store: store, environment: environment, engine: engine),
             metrics: { engine.metrics.exposition() },
-            logger: Logger(handler: logs, level: .debug)
+            content: ContentService(store: store, content: contentStore, environment: environment),
+            logger: Logger(handler: logs, level: .debug),
+            maxContentBytes: 1 << 20,
+            onContentUploaded: onContentUploaded
         )
     }
 }
@@ -107,4 +130,14 @@ struct UnreachableHTTPClient: HTTPClient {
         Issue.record("Unexpected outbound request to \(request.url)")
         throw .timedOut
     }
+}
+
+/// What `CourierAPI`'s upload hook was called with.
+final class UploadLog: Sendable {
+    private let entries = Mutex<[String]>([])
+
+    func record(_ organizationID: String, _ digest: String) { entries.withLock { $0.append("\(organizationID) \(digest)") } }
+
+    /// `"<organization id> <digest>"` per call.
+    var all: [String] { entries.withLock { $0 } }
 }

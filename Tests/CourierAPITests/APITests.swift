@@ -4,6 +4,7 @@ import CourierCrypto
 import CourierHTTP
 import CourierIntegrationKit
 import CourierLogging
+import CourierTestSupport
 import CourierWire
 import Foundation
 import Testing

@@ -63,19 +63,19 @@ import Testing
             signOptions: ["-sigopt", "rsa_padding_mode:pss", "-sigopt", "rsa_pss_saltlen:32"]),
         OpenSSLCase(keyArguments: ["-algorithm", "ED25519"], signOptions: []),
     ])
-    func signatureFromOpenSSLCommandLineVerifies(testCase: OpenSSLCase) throws {
+    func signatureFromOpenSSLCommandLineVerifies(testCase: OpenSSLCase) async throws {
         let directory = try TemporaryDirectory()
         let privatePath = directory.path("key.pem")
         let publicPath = directory.path("key.pub")
         let messagePath = directory.path("message")
         let signaturePath = directory.path("message.sig")
         try message.write(to: URL(fileURLWithPath: messagePath))
-        try runOpenSSL(["genpkey"] + testCase.keyArguments + ["-out", privatePath])
-        try runOpenSSL(["pkey", "-in", privatePath, "-pubout", "-out", publicPath])
+        try await runOpenSSL(["genpkey"] + testCase.keyArguments + ["-out", privatePath])
+        try await runOpenSSL(["pkey", "-in", privatePath, "-pubout", "-out", publicPath])
         if testCase.keyArguments.contains("ED25519") {
-            try runOpenSSL(["pkeyutl", "-sign", "-rawin", "-inkey", privatePath, "-in", messagePath, "-out", signaturePath])
+            try await runOpenSSL(["pkeyutl", "-sign", "-rawin", "-inkey", privatePath, "-in", messagePath, "-out", signaturePath])
         } else {
-            try runOpenSSL(["dgst", "-sha256", "-sign", privatePath] + testCase.signOptions + ["-out", signaturePath, messagePath])
+            try await runOpenSSL(["dgst", "-sha256", "-sign", privatePath] + testCase.signOptions + ["-out", signaturePath, messagePath])
         }
 
         let verificationKey = try VerificationKey(pem: String(contentsOfFile: publicPath, encoding: .utf8))
@@ -87,12 +87,12 @@ import Testing
         #expect(signingKey.verificationKey.id == verificationKey.id)
     }
 
-    @Test func unsupportedCurveIsRejectedNamingTheSupportedTypes() throws {
+    @Test func unsupportedCurveIsRejectedNamingTheSupportedTypes() async throws {
         let directory = try TemporaryDirectory()
         let privatePath = directory.path("p384.pem")
         let publicPath = directory.path("p384.pub")
-        try runOpenSSL(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384", "-out", privatePath])
-        try runOpenSSL(["pkey", "-in", privatePath, "-pubout", "-out", publicPath])
+        try await runOpenSSL(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384", "-out", privatePath])
+        try await runOpenSSL(["pkey", "-in", privatePath, "-pubout", "-out", publicPath])
         let error = #expect(throws: CourierError.self) {
             try VerificationKey(pem: String(contentsOfFile: publicPath, encoding: .utf8))
         }
@@ -148,15 +148,24 @@ private struct OpenSSLCommandFailed: Error {
 }
 
 /// Runs the `openssl` command line with its output discarded (files are the interface).
-private func runOpenSSL(_ arguments: [String]) throws {
+///
+/// Waits through the process's termination handler, never by blocking one of Swift's few cooperative threads.
+private func runOpenSSL(_ arguments: [String]) async throws {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = ["openssl"] + arguments
     process.standardOutput = FileHandle.nullDevice
     process.standardError = FileHandle.nullDevice
-    try process.run()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else { throw OpenSSLCommandFailed(arguments: arguments, status: process.terminationStatus) }
+    let status = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Int32, any Error>) in
+        process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
+        do {
+            try process.run()
+        } catch {
+            process.terminationHandler = nil
+            continuation.resume(throwing: error)
+        }
+    }
+    guard status == 0 else { throw OpenSSLCommandFailed(arguments: arguments, status: status) }
 }
 
 /// The 64-byte `r‖s` form of a DER ECDSA P-256 signature.

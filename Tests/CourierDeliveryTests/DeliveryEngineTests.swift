@@ -32,13 +32,14 @@ struct EngineHarness {
                 store: self.store,
                 catalog: catalog,
                 openCredentials: { _ in nil },
+                hasContent: { digest in contents.get(digest) != nil },
                 readContent: { digest in contents.get(digest) },
                 http: NoNetwork()
             ),
             configuration: DeliveryConfiguration(
                 concurrency: 4,
                 attemptTimeout: attemptTimeout,
-                leaseMargin: .seconds(5),
+                leaseMargin: .seconds(30),
                 idlePollInterval: .milliseconds(50),
                 retryPolicy: policy
             ),

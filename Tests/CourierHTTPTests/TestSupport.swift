@@ -134,6 +134,15 @@ final class RawHTTPConnection: @unchecked Sendable {
 
     /// Reads one response framed by Content-Length.
     func readResponse() throws -> RawResponse {
+        try readResponse(hasBody: true)
+    }
+
+    /// Reads the status line and headers of a response that has no body, such as the answer to `HEAD`.
+    func readHead() throws -> RawResponse {
+        try readResponse(hasBody: false)
+    }
+
+    private func readResponse(hasBody: Bool) throws -> RawResponse {
         let separator = Data("\r\n\r\n".utf8)
         while buffer.firstRange(of: separator) == nil { try fill() }
         let headerEnd = buffer.firstRange(of: separator)!
@@ -146,7 +155,7 @@ final class RawHTTPConnection: @unchecked Sendable {
             guard let colon = line.firstIndex(of: ":") else { continue }
             headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
         }
-        let length = Int(headers["content-length"] ?? "0") ?? 0
+        let length = hasBody ? Int(headers["content-length"] ?? "0") ?? 0 : 0
         buffer.removeSubrange(..<headerEnd.upperBound)
         while buffer.count < length { try fill() }
         let body = buffer.prefix(length)

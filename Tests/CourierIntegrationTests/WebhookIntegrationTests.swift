@@ -90,7 +90,7 @@ private func withSink<Result: Sendable>(
 
     let integration = WebhookIntegration()
 
-    func context(timeout: Duration = .seconds(5)) -> IntegrationContext {
+    func context(timeout: Duration = .seconds(30)) -> IntegrationContext {
         IntegrationContext(http: LiveHTTPClient(), requestTimeout: timeout, now: { Self.now })
     }
 
