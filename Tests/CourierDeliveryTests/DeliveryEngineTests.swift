@@ -117,9 +117,9 @@ struct EngineHarness {
         }
     }
 
-    /// Waits (up to 10 s) until the delivery is in a final state.
+    /// Waits (up to 30 s: the suite shares two cores with servers it starts) until the delivery is in a final state.
     func waitUntilFinal(_ id: String) async throws -> Delivery {
-        let deadline = ContinuousClock.now + .seconds(10)
+        let deadline = ContinuousClock.now + .seconds(30)
         while ContinuousClock.now < deadline {
             let delivery = try await delivery(id)
             if delivery.state.isFinal { return delivery }

@@ -86,7 +86,15 @@ import Testing
     @Test func aLargeUploadStreamsToDisk() async throws {
         let server = try await ServerProcess()
         let owner = try server.ownerToken()
-        let payload = Data((0..<(100 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 13) })
+        // Built from a 1 MiB block, each copy stamped with its index: generating 100 M bytes one by one would keep a
+        // cooperative thread busy for seconds in a debug build and starve the tests running beside this one.
+        let block = Data((0..<(1 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 13) })
+        var payload = Data(capacity: 100 << 20)
+        for index in 0..<100 {
+            var copy = block
+            copy[0] = UInt8(index)
+            payload.append(copy)
+        }
         let digest = "sha256:" + SHA256.hex(payload)
         let before = try peakResidentBytes(of: server.process.processIdentifier)
 
