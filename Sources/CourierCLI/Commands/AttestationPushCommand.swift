@@ -54,12 +54,12 @@ extension CourierCommand.AttestationCommands {
             let materials = arguments.values("material")
             switch (materials.isEmpty, arguments.value("envelope")) {
             case (false, .some):
-                throw UsageError("Give either --material or --envelope, not both.")
+                throw UsageError("Pass '--material <name:type=path>' or '--envelope <file>', not both.")
             case (true, nil):
-                throw UsageError("Give the attestation's materials with --material, or an attestation file with --envelope.")
+                throw UsageError("Missing required option '--material <name:type=path>' or '--envelope <file>'.")
             case (false, nil):
                 if !arguments.values("material-file").isEmpty {
-                    throw UsageError("--material-file goes with --envelope; with --material, the files are named by the materials.")
+                    throw UsageError("'--material-file <path>' goes with '--envelope <file>'; with '--material', each material names its file.")
                 }
                 attestation = .crafted(
                     materials: try materials.map { argument throws(UsageError) in try MaterialArgument(parsing: argument) },
@@ -68,7 +68,7 @@ extension CourierCommand.AttestationCommands {
                 )
             case (true, .some(let path)):
                 if !arguments.values("annotation").isEmpty || arguments.value("key") != nil {
-                    throw UsageError("--annotation and --key go with --material; an --envelope is pushed unchanged.")
+                    throw UsageError("'--annotation' and '--key' go with '--material'; an '--envelope' is pushed unchanged.")
                 }
                 attestation = .document(path: path, materialFiles: arguments.values("material-file"))
             }

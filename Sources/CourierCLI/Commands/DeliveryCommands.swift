@@ -206,9 +206,9 @@ extension CourierCommand.DeliveryCommands {
             case (nil, true):
                 target = .allFailed
             case (.some, true):
-                throw UsageError("Give either a delivery id or --all-failed, not both.")
+                throw UsageError("Pass '<id>' or '--all-failed', not both.")
             case (nil, false):
-                throw UsageError("Give the id of the delivery to retry, or --all-failed.")
+                throw UsageError("Missing required argument '<id>' or option '--all-failed'.")
             }
         }
 
