@@ -49,7 +49,8 @@ struct AttestationCommandTests {
         var pushed = attestation
         pushed.warnings = warnings
         harness.transport.respond(
-            "POST", "/v1/attestations", status: duplicate ? 200 : 201, json: PushedAttestationDTO(attestation: pushed, deliveries: 2, duplicate: duplicate))
+            "POST", "/v1/attestations", status: duplicate ? 200 : 201,
+            json: PushedAttestationDTO(attestation: pushed, deliveries: 2, duplicate: duplicate))
         for digest in known {
             harness.transport.respond("HEAD", "/v1/cas/\(digest)", with: .success(TransportResponse(status: 200)))
         }
@@ -134,7 +135,9 @@ struct AttestationCommandTests {
             "-o", "json",
         ])
         #expect(result.status == 0)
-        #expect(try decodeJSON(PushedAttestationDTO.self, result.standardOutput) == PushedAttestationDTO(attestation: attestation, deliveries: 2, duplicate: false))
+        #expect(
+            try decodeJSON(PushedAttestationDTO.self, result.standardOutput)
+                == PushedAttestationDTO(attestation: attestation, deliveries: 2, duplicate: false))
         let envelope = try pushedDocument(harness).envelope
         let signature = try #require(envelope.signatures.first)
         #expect(envelope.signatures.count == 1 && signature.keyID == key.verificationKey.id)
@@ -262,9 +265,18 @@ struct AttestationCommandTests {
             "Unknown material type 'SBOM' in '--material sbom:SBOM=bom.json'; use a Chainloop material type such as "
                 + "SBOM_CYCLONEDX_JSON, SBOM_SPDX_JSON, ARTIFACT, JUNIT_XML, STRING, CONTAINER_IMAGE, SARIF."
         ),
-        (["--material", "sbom=bom.json"], "Invalid value 'sbom=bom.json' for '--material'; expected NAME:TYPE=PATH, e.g. sbom:SBOM_CYCLONEDX_JSON=bom.json."),
-        (["--material", ":ARTIFACT=a"], "Invalid value ':ARTIFACT=a' for '--material'; expected NAME:TYPE=PATH, e.g. sbom:SBOM_CYCLONEDX_JSON=bom.json."),
-        (["--material", "a:ARTIFACT="], "Invalid value 'a:ARTIFACT=' for '--material'; expected NAME:TYPE=PATH, e.g. sbom:SBOM_CYCLONEDX_JSON=bom.json."),
+        (
+            ["--material", "sbom=bom.json"],
+            "Invalid value 'sbom=bom.json' for '--material'; expected NAME:TYPE=PATH, e.g. sbom:SBOM_CYCLONEDX_JSON=bom.json."
+        ),
+        (
+            ["--material", ":ARTIFACT=a"],
+            "Invalid value ':ARTIFACT=a' for '--material'; expected NAME:TYPE=PATH, e.g. sbom:SBOM_CYCLONEDX_JSON=bom.json."
+        ),
+        (
+            ["--material", "a:ARTIFACT="],
+            "Invalid value 'a:ARTIFACT=' for '--material'; expected NAME:TYPE=PATH, e.g. sbom:SBOM_CYCLONEDX_JSON=bom.json."
+        ),
         (
             ["--material", "img:CONTAINER_IMAGE=alpine:3"],
             "The image in '--material img:CONTAINER_IMAGE=alpine:3' is not pinned by digest; give REPOSITORY[:TAG]@sha256:HEX, "
@@ -293,7 +305,9 @@ struct AttestationCommandTests {
         #expect(
             try MaterialArgument(parsing: "img:CONTAINER_IMAGE=localhost:5000/shop:v1@\(digest)").source
                 == .containerImage(repository: "localhost:5000/shop", tag: "v1", digest: digest))
-        #expect(try MaterialArgument(parsing: "sbom:SBOM_SPDX_JSON=a=b.json") == MaterialArgument(name: "sbom", type: .sbomSPDXJSON, source: .file(path: "a=b.json")))
+        #expect(
+            try MaterialArgument(parsing: "sbom:SBOM_SPDX_JSON=a=b.json")
+                == MaterialArgument(name: "sbom", type: .sbomSPDXJSON, source: .file(path: "a=b.json")))
     }
 
     // MARK: - list and describe

@@ -16,7 +16,8 @@ struct DeliveryCommandTests {
         attestationDigest: "sha256:feed", attempts: 1, nextAttemptAt: nil, reason: "", createdAt: sampleDate, updatedAt: sampleDate
     )
     private let attempts = [
-        DeliveryAttemptDTO(number: 1, startedAt: sampleDate, durationMs: 850, outcome: "retryable", httpStatus: 503, error: "HTTP 503", retryAfterMs: nil),
+        DeliveryAttemptDTO(
+            number: 1, startedAt: sampleDate, durationMs: 850, outcome: "retryable", httpStatus: 503, error: "HTTP 503", retryAfterMs: nil),
         DeliveryAttemptDTO(
             number: 2, startedAt: sampleDate.addingTimeInterval(60), durationMs: 30_000, outcome: "rejected", httpStatus: nil, error: "timed out",
             retryAfterMs: nil),
@@ -73,7 +74,10 @@ struct DeliveryCommandTests {
         let harness = Harness()
         let detail = DeliveryDetailDTO(
             delivery: failed, attempts: attempts,
-            parts: [DeliveryPartDTO(id: "sbom", outcome: "delivered", reference: "token-1"), DeliveryPartDTO(id: "vex", outcome: "pending", reference: nil)]
+            parts: [
+                DeliveryPartDTO(id: "sbom", outcome: "delivered", reference: "token-1"),
+                DeliveryPartDTO(id: "vex", outcome: "pending", reference: nil),
+            ]
         )
         harness.transport.respond("GET", "/v1/deliveries/del-2", json: detail)
         let result = await harness.runAuthenticated(["delivery", "describe", "del-2"])
@@ -167,7 +171,8 @@ struct DeliveryCommandTests {
         #expect(try decodeJSON(RetriedDTO.self, json.standardOutput) == RetriedDTO(retried: 3))
 
         harness.transport.respond("POST", "/v1/deliveries/retry-failed", json: RetriedDTO(retried: 0))
-        #expect(await harness.runAuthenticated(["delivery", "retry", "--all-failed"]).standardOutput == "There were no failed deliveries to retry.\n")
+        #expect(
+            await harness.runAuthenticated(["delivery", "retry", "--all-failed"]).standardOutput == "There were no failed deliveries to retry.\n")
     }
 
     @Test(arguments: [
@@ -178,7 +183,8 @@ struct DeliveryCommandTests {
         let harness = Harness()
         let result = await harness.runAuthenticated(["delivery", "retry"] + arguments)
         #expect(result.status == 2)
-        #expect(result.standardError == "Error: \(message)\nUsage: courier delivery retry (<id> | --all-failed)\nSee 'courier delivery retry --help'.\n")
+        #expect(
+            result.standardError == "Error: \(message)\nUsage: courier delivery retry (<id> | --all-failed)\nSee 'courier delivery retry --help'.\n")
         #expect(harness.transport.requests.isEmpty)
     }
 
@@ -190,7 +196,8 @@ struct DeliveryCommandTests {
         test.kind = "test"
         test.workflow = ""
         test.attestationDigest = ""
-        let attempt = DeliveryAttemptDTO(number: 1, startedAt: sampleDate, durationMs: 120, outcome: "delivered", httpStatus: 204, error: "", retryAfterMs: nil)
+        let attempt = DeliveryAttemptDTO(
+            number: 1, startedAt: sampleDate, durationMs: 120, outcome: "delivered", httpStatus: 204, error: "", retryAfterMs: nil)
         let detail = DeliveryDetailDTO(delivery: test, attempts: [attempt], parts: [])
         harness.transport.respond("POST", "/v1/integrations/registered/hook/test", status: 201, json: detail)
         let result = await harness.runAuthenticated(["integration", "registered", "test", "--name", "hook"])
@@ -251,7 +258,9 @@ struct DeliveryCommandTests {
     @Test func attachedReplayAcceptsFractionalSecondsAndOffsets() async throws {
         let harness = Harness()
         harness.transport.respond("POST", "/v1/integrations/attached/att-1/replay", status: 201, json: ReplayedDTO(created: 1))
-        let result = await harness.runAuthenticated(["integration", "attached", "replay", "--id", "att-1", "--since", "2026-12-04T16:24:42.000+01:00"])
+        let result = await harness.runAuthenticated([
+            "integration", "attached", "replay", "--id", "att-1", "--since", "2026-12-04T16:24:42.000+01:00",
+        ])
         #expect(result.standardOutput == "Created 1 delivery.\n")
         let body = try #require(harness.transport.requests.first?.body)
         #expect(try Wire.decoder.decode(ReplayRequest.self, from: body) == ReplayRequest(since: sampleDate))

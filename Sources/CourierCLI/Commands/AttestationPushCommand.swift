@@ -100,11 +100,9 @@ extension CourierCommand.AttestationCommands {
             case .json:
                 try invocation.printJSON(pushed)
             case .table:
+                let workflow = CourierCommand.AttestationCommands.workflow(of: pushed.attestation)
                 invocation.print(
-                    Table(
-                        header: ["DIGEST", "WORKFLOW", "DELIVERIES"],
-                        rows: [[pushed.attestation.digest, CourierCommand.AttestationCommands.workflow(of: pushed.attestation), String(pushed.deliveries)]]
-                    )
+                    Table(header: ["DIGEST", "WORKFLOW", "DELIVERIES"], rows: [[pushed.attestation.digest, workflow, String(pushed.deliveries)]])
                 )
                 if pushed.duplicate {
                     invocation.printNote("The workflow already had this attestation; nothing new was delivered.")

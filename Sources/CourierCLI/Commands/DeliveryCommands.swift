@@ -231,7 +231,8 @@ extension CourierCommand.DeliveryCommands {
                 case .table where retried.retried == 0:
                     invocation.print("There were no failed deliveries to retry.")
                 case .table:
-                    invocation.print(retried.retried == 1 ? "1 failed delivery will be retried." : "\(retried.retried) failed deliveries will be retried.")
+                    invocation.print(
+                        retried.retried == 1 ? "1 failed delivery will be retried." : "\(retried.retried) failed deliveries will be retried.")
                 }
             }
         }
