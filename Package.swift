@@ -61,7 +61,10 @@ let package = Package(
             ]
         ),
         /// The command line: argument parsing, API client, tables.
-        .target(name: "CourierCLI", dependencies: ["CourierCore", "CourierWire", "CourierIntegrationKit", "CourierServer"]),
+        .target(
+            name: "CourierCLI",
+            dependencies: ["CourierCore", "CourierWire", "CourierIntegrationKit", "CourierServer", "CourierAttestation", "CourierCrypto"]
+        ),
         /// Test doubles and conformance suites shared by the test targets.
         .target(
             name: "CourierTestSupport",

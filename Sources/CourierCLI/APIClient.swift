@@ -32,7 +32,32 @@ public struct APIClient: Sendable {
         } catch {
             throw CLIError("Could not encode the request to \(path).")
         }
-        return try decode(Response.self, from: await send("POST", path, query: [], body: data))
+        return try decode(Response.self, from: await send("POST", path, query: [], body: .json(data)))
+    }
+
+    /// `POST path?query` with `json`, bytes already encoded (such as an attestation pushed unchanged), decoded as `Response`.
+    public func post<Response: Decodable>(_ path: String, query: [URLQueryItem] = [], json: Data, as type: Response.Type = Response.self)
+        async throws(CLIError) -> Response
+    {
+        try decode(Response.self, from: await send("POST", path, query: query, body: .json(json)))
+    }
+
+    /// `POST path` without a body (an action such as a retry), decoded as `Response`.
+    public func post<Response: Decodable>(_ path: String, as type: Response.Type = Response.self) async throws(CLIError) -> Response {
+        try decode(Response.self, from: await send("POST", path, query: [], body: nil))
+    }
+
+    /// `PUT path` with the bytes of `file` as an `application/octet-stream` body, streamed from disk, decoded as `Response`.
+    public func put<Response: Decodable>(_ path: String, file: URL, as type: Response.Type = Response.self) async throws(CLIError) -> Response {
+        try decode(Response.self, from: await send("PUT", path, query: [], body: .file(file)))
+    }
+
+    /// `HEAD path`: true when the server answers 2xx, false when it answers 404.
+    public func exists(_ path: String) async throws(CLIError) -> Bool {
+        let response = try await exchange("HEAD", path, query: [], body: nil)
+        if response.status == 404 { return false }
+        try check(response, of: "HEAD", path)
+        return true
     }
 
     /// `DELETE path`, ignoring any body.
@@ -40,15 +65,29 @@ public struct APIClient: Sendable {
         _ = try await send("DELETE", path, query: query, body: nil)
     }
 
-    /// `/v1/tokens/a%2Fb`: joins path segments, percent-encoding each; the result is a percent-encoded path.
+    /// `/v1/tokens/a%2Fb`: joins path segments, percent-encoding each (`:` included, so that a digest `sha256:…` reads
+    /// `sha256%3A…`); the result is a percent-encoded path.
     public static func path(_ segments: String...) -> String {
         var allowed = CharacterSet.urlPathAllowed
-        allowed.remove("/")
+        allowed.remove(charactersIn: "/:")
         return "/" + segments.map { $0.addingPercentEncoding(withAllowedCharacters: allowed) ?? $0 }.joined(separator: "/")
     }
 
+    /// What a request carries: JSON bytes, or a file streamed from disk.
+    private enum RequestBody {
+        case json(Data)
+        case file(URL)
+    }
+
     /// Sends a request and returns the body of a 2xx response.
-    private func send(_ method: String, _ path: String, query: [URLQueryItem], body: Data?) async throws(CLIError) -> Data {
+    private func send(_ method: String, _ path: String, query: [URLQueryItem], body: RequestBody?) async throws(CLIError) -> Data {
+        let response = try await exchange(method, path, query: query, body: body)
+        try check(response, of: method, path)
+        return response.body
+    }
+
+    /// Sends a request and returns the response, whatever its status.
+    private func exchange(_ method: String, _ path: String, query: [URLQueryItem], body: RequestBody?) async throws(CLIError) -> TransportResponse {
         var components = URLComponents(url: server, resolvingAgainstBaseURL: false)
         let basePath = components?.percentEncodedPath ?? ""
         components?.percentEncodedPath = (basePath.hasSuffix("/") ? String(basePath.dropLast()) : basePath) + path
@@ -56,26 +95,34 @@ public struct APIClient: Sendable {
         guard let url = components?.url else {
             throw CLIError("Could not build a URL from the server address \(server.absoluteString) and the path \(path).")
         }
-        var headers = ["Accept": "application/json"]
+        var request = TransportRequest(method: method, url: url, headers: ["Accept": "application/json"])
         if let token {
-            headers["Authorization"] = "Bearer \(token)"
+            request.headers["Authorization"] = "Bearer \(token)"
         }
-        if body != nil {
-            headers["Content-Type"] = "application/json"
+        switch body {
+        case .json(let data):
+            request.headers["Content-Type"] = "application/json"
+            request.body = data
+        case .file(let file):
+            request.headers["Content-Type"] = "application/octet-stream"
+            request.bodyFile = file
+        case nil:
+            break
         }
-        let response: TransportResponse
         do {
-            response = try await transport.send(TransportRequest(method: method, url: url, headers: headers, body: body))
+            return try await transport.send(request)
         } catch {
             throw describe(error)
         }
-        guard (200..<300).contains(response.status) else {
-            if let errorBody = try? Wire.decoder.decode(ErrorBody.self, from: response.body) {
-                throw CLIError(errorBody.error.message, serverCode: errorBody.error.code)
-            }
-            throw CLIError("The server at \(serverName) answered \(method) \(path) with status \(response.status) and no error message.")
+    }
+
+    /// Throws the server's error message, or a sentence naming the status, unless `response` is 2xx.
+    private func check(_ response: TransportResponse, of method: String, _ path: String) throws(CLIError) {
+        guard !(200..<300).contains(response.status) else { return }
+        if let errorBody = try? Wire.decoder.decode(ErrorBody.self, from: response.body) {
+            throw CLIError(errorBody.error.message, serverCode: errorBody.error.code)
         }
-        return response.body
+        throw CLIError("The server at \(serverName) answered \(method) \(path) with status \(response.status) and no error message.")
     }
 
     private func decode<Response: Decodable>(_ type: Response.Type, from data: Data) throws(CLIError) -> Response {

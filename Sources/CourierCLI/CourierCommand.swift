@@ -72,7 +72,10 @@ public enum CourierCommand {
         static let configuration = CommandConfiguration(
             name: "courier",
             abstract: "Courier delivers software-supply-chain attestations and their materials to the tools that need them.",
-            subcommands: [Serve.self, Login.self, OrgCommands.self, TokenCommands.self, WorkflowCommands.self, IntegrationCommands.self]
+            subcommands: [
+                Serve.self, Login.self, OrgCommands.self, TokenCommands.self, WorkflowCommands.self, KeyCommands.self, AttestationCommands.self,
+                DeliveryCommands.self, IntegrationCommands.self,
+            ]
         )
     }
 }

@@ -10,12 +10,15 @@ public struct TransportRequest: Sendable, Equatable {
     public var url: URL
     public var headers: [String: String]
     public var body: Data?
+    /// A file whose bytes are the body, streamed from disk rather than held in memory; used instead of `body`.
+    public var bodyFile: URL?
 
-    public init(method: String, url: URL, headers: [String: String] = [:], body: Data? = nil) {
+    public init(method: String, url: URL, headers: [String: String] = [:], body: Data? = nil, bodyFile: URL? = nil) {
         self.method = method
         self.url = url
         self.headers = headers
         self.body = body
+        self.bodyFile = bodyFile
     }
 }
 
@@ -46,7 +49,7 @@ public protocol HTTPTransport: Sendable {
     func send(_ request: TransportRequest) async throws(TransportError) -> TransportResponse
 }
 
-/// ``HTTPTransport`` over `URLSession`, with a per-request timeout.
+/// ``HTTPTransport`` over `URLSession`, with a per-request timeout; a ``TransportRequest/bodyFile`` is uploaded from disk.
 public struct URLSessionTransport: HTTPTransport {
     /// Seconds to wait for the server to answer.
     public var timeoutSeconds: Int
@@ -67,7 +70,12 @@ public struct URLSessionTransport: HTTPTransport {
         let session = URLSession(configuration: configuration)
         defer { session.finishTasksAndInvalidate() }
         do {
-            let (data, response) = try await session.data(for: urlRequest)
+            let (data, response) =
+                if let bodyFile = request.bodyFile {
+                    try await session.upload(for: urlRequest, fromFile: bodyFile)
+                } else {
+                    try await session.data(for: urlRequest)
+                }
             let status = (response as? HTTPURLResponse)?.statusCode ?? 0
             return TransportResponse(status: status, body: data)
         } catch let error as URLError {

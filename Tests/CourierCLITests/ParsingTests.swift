@@ -97,7 +97,10 @@ struct ParsingTests {
         (["token", "lst"], "Unknown command 'lst' for 'courier token'; did you mean 'list'?", "Usage: courier token <command>", "courier token"),
         (["token", "zzzzzz"], "Unknown command 'zzzzzz' for 'courier token'.", "Usage: courier token <command>", "courier token"),
         (["token"], "Missing command for 'courier token'; choose one of create, list, revoke.", "Usage: courier token <command>", "courier token"),
-        ([], "Missing command; choose one of serve, login, org, token, workflow, integration.", "Usage: courier <command>", "courier"),
+        (
+            [], "Missing command; choose one of serve, login, org, token, workflow, key, attestation, delivery, integration.",
+            "Usage: courier <command>", "courier"
+        ),
         (
             ["token", "revoke", "--nmae", "x"], "Unknown option '--nmae'; did you mean '--name'?",
             "Usage: courier token revoke --name <name>", "courier token revoke"

@@ -1,4 +1,5 @@
 import CourierWire
+import Foundation
 
 extension CourierCommand.IntegrationCommands {
     /// `courier integration attached`: registrations attached to workflows, which receive their attestations.
@@ -6,7 +7,7 @@ extension CourierCommand.IntegrationCommands {
         static let configuration = CommandConfiguration(
             name: "attached",
             abstract: "Registered integrations attached to workflows.",
-            subcommands: [Add.self, List.self, Delete.self]
+            subcommands: [Add.self, List.self, Delete.self, Replay.self]
         )
     }
 }
@@ -133,6 +134,56 @@ extension CourierCommand.IntegrationCommands.Attached {
         func run(in invocation: Invocation) async throws {
             try await invocation.client().detachIntegration(attachmentID: id)
             invocation.confirm("Integration detached.")
+        }
+    }
+
+    /// `courier integration attached replay --id ID [--since RFC3339]`.
+    struct Replay: Command, Equatable {
+        static let configuration = CommandConfiguration(
+            name: "replay",
+            abstract: "Deliver the workflow's past attestations to an attached integration (backfill).",
+            options: [
+                .value("id", help: "The attachment's id, as 'courier integration attached list' shows it.", required: true),
+                .value("since", valueName: "time", help: "Only attestations accepted at or after this RFC 3339 time, e.g. 2026-12-01T00:00:00Z."),
+            ]
+        )
+
+        var id: String
+        var since: Date?
+
+        init(id: String, since: Date? = nil) {
+            self.id = id
+            self.since = since
+        }
+
+        init(arguments: ParsedArguments) throws(UsageError) {
+            id = try arguments.required("id")
+            since = try arguments.value("since").map { text throws(UsageError) in
+                guard let date = Self.rfc3339Date(text) else {
+                    throw UsageError("Invalid value '\(text)' for '--since <time>'; expected an RFC 3339 time such as 2026-12-01T00:00:00Z.")
+                }
+                return date
+            }
+        }
+
+        /// `2026-12-01T00:00:00Z`, `2026-12-01T00:00:00.5+01:00`.
+        private static func rfc3339Date(_ text: String) -> Date? {
+            let formatter = ISO8601DateFormatter()
+            if let date = formatter.date(from: text) { return date }
+            formatter.formatOptions.insert(.withFractionalSeconds)
+            return formatter.date(from: text)
+        }
+
+        func run(in invocation: Invocation) async throws {
+            let replayed = try await invocation.client().replayAttachment(id: id, since: since)
+            switch invocation.output {
+            case .json:
+                try invocation.printJSON(replayed)
+            case .table:
+                invocation.print(
+                    replayed.created == 1 ? "Created 1 delivery." : "Created \(replayed.created) deliveries."
+                )
+            }
         }
     }
 }

@@ -150,6 +150,16 @@ extension APIClient {
         return try await get("/v1/integrations/attached", query: query, as: AttachmentListDTO.self).attachments
     }
 
+    /// `POST /v1/integrations/registered/{name}/test`: creates a test delivery and answers after its first attempt.
+    public func testRegisteredIntegration(named name: String) async throws(CLIError) -> DeliveryDetailDTO {
+        try await post(APIClient.path("v1", "integrations", "registered", name, "test"))
+    }
+
+    /// `POST /v1/integrations/attached/{id}/replay`: delivers past attestations of the workflow, those since `since` when given.
+    public func replayAttachment(id: String, since: Date?) async throws(CLIError) -> ReplayedDTO {
+        try await post(APIClient.path("v1", "integrations", "attached", id, "replay"), body: ReplayRequest(since: since))
+    }
+
     /// `DELETE /v1/integrations/attached/{id}`.
     public func detachIntegration(attachmentID id: String) async throws(CLIError) {
         try await delete(APIClient.path("v1", "integrations", "attached", id))

@@ -6,7 +6,7 @@ extension CourierCommand.IntegrationCommands {
         static let configuration = CommandConfiguration(
             name: "registered",
             abstract: "Integrations registered in your organization, with their configuration.",
-            subcommands: [Add.self, List.self, Describe.self, Delete.self]
+            subcommands: [Add.self, List.self, Describe.self, Delete.self, Test.self]
         )
     }
 }
@@ -172,6 +172,50 @@ extension CourierCommand.IntegrationCommands.Registered {
         func run(in invocation: Invocation) async throws {
             try await invocation.client().deleteRegisteredIntegration(named: name, force: force)
             invocation.confirm("Integration '\(name)' deleted.")
+        }
+    }
+
+    /// `courier integration registered test --name NAME`.
+    struct Test: Command, Equatable {
+        static let configuration = CommandConfiguration(
+            name: "test",
+            abstract: "Send a test delivery to a registered integration now and show the outcome; exits 1 if it failed.",
+            options: [.value("name", help: "The registration's name.", required: true)]
+        )
+
+        var name: String
+
+        init(name: String) {
+            self.name = name
+        }
+
+        init(arguments: ParsedArguments) throws(UsageError) {
+            name = try arguments.required("name")
+        }
+
+        func run(in invocation: Invocation) async throws {
+            let detail = try await invocation.client().testRegisteredIntegration(named: name)
+            switch invocation.output {
+            case .json:
+                try invocation.printJSON(detail)
+            case .table where detail.attempts.isEmpty:
+                invocation.print(
+                    "The test delivery \(detail.delivery.id) has not been attempted yet; "
+                        + "follow it with 'courier delivery describe \(detail.delivery.id)'.")
+            case .table:
+                invocation.print(CourierCommand.DeliveryCommands.attemptsTable(detail.attempts))
+            }
+            guard let failure = Self.failure(of: detail) else { return }
+            invocation.printNote("The test delivery to '\(name)' failed: \(failure)")
+            throw ExitCode(1)
+        }
+
+        /// Why the test delivery failed: its last attempt was retryable or rejected, or the delivery failed; nil otherwise.
+        static func failure(of detail: DeliveryDetailDTO) -> String? {
+            let lastOutcome = detail.attempts.max { $0.number < $1.number }
+            guard detail.delivery.state == "failed" || ["retryable", "rejected"].contains(lastOutcome?.outcome) else { return nil }
+            let reason = [lastOutcome?.error, detail.delivery.reason].compactMap { $0 }.first { !$0.isEmpty }
+            return reason ?? "no reason given"
         }
     }
 }
