@@ -184,12 +184,6 @@ extension APIClient {
 
     /// `PUT /v1/cas/{digest}` with the bytes of `file`, streamed from disk.
     public func uploadToCAS(file: URL, digest: String) async throws(CLIError) {
-        let _: CASObject = try await put(APIClient.path("v1", "cas", digest), file: file)
+        let _: ContentDTO = try await put(APIClient.path("v1", "cas", digest), file: file)
     }
-}
-
-/// The answer of a CAS upload.
-private struct CASObject: Decodable {
-    var digest: String
-    var size: Int64
 }
