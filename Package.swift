@@ -110,7 +110,13 @@ let package = Package(
             name: "CourierCLITests",
             dependencies: ["CourierCLI", "CourierCore", "CourierWire", "CourierIntegrationKit", "CourierServer"]
         ),
-        .testTarget(name: "CourierEndToEndTests", dependencies: ["CourierCore", "CourierCrypto", "CourierWire", "CourierTestSupport"]),
+        .testTarget(
+            name: "CourierEndToEndTests",
+            dependencies: [
+                "CourierCore", "CourierCrypto", "CourierWire", "CourierTestSupport", "CourierHTTP", "CourierLogging", "CourierWebhook",
+                "CourierAttestation", "CourierIntegrationKit",
+            ]
+        ),
     ]
 )
 

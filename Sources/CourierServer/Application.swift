@@ -62,6 +62,7 @@ struct Application: Sendable {
                 readContent: { digest in try contentStore.readAll(digest) },
                 http: http
             ),
+            configuration: configuration.delivery,
             logger: logger,
             workerID: "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier):\(UUID().uuidString.prefix(8))"
         )

@@ -1,8 +1,9 @@
 import CourierCore
+import CourierDelivery
 import Foundation
 
 /// The validated configuration of one `courier serve` process.
-public struct ServerConfiguration: Sendable, Equatable {
+public struct ServerConfiguration: Sendable {
     /// Where the HTTP server listens.
     public var host: String
     public var port: Int
@@ -14,6 +15,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var casDirectory: URL
     /// Re-encrypt all credentials under a new master key before serving.
     public var rotateMasterKey: Bool
+    /// How the delivery workers run.
+    public var delivery: DeliveryConfiguration
 
     /// Resolves the command-line options and the environment into a configuration.
     ///
@@ -32,6 +35,45 @@ public struct ServerConfiguration: Sendable, Equatable {
         databasePath = try Self.parseDatabase(options.database, dataDirectory: dataDirectory)
         casDirectory = try Self.parseCAS(options.cas, dataDirectory: dataDirectory)
         rotateMasterKey = options.rotateMasterKey
+        delivery = try Self.parseDelivery(environment)
+    }
+
+    /// Delivery tuning from the environment.
+    ///
+    /// ## Environment variables
+    /// - `COURIER_DELIVERY_CONCURRENCY` (1-256, default 8): attempts in flight at once.
+    /// - `COURIER_ATTEMPT_TIMEOUT_SECONDS` (default 30): how long one attempt may take.
+    /// - `COURIER_RETRY_INITIAL_DELAY_SECONDS` (default 2): the first retry's delay; each next one doubles, up to 15 min.
+    /// - `COURIER_RETRY_MAX_ATTEMPTS` (1-100, default 12): attempts before a delivery is marked failed.
+    static func parseDelivery(_ environment: [String: String]) throws(CourierError) -> DeliveryConfiguration {
+        var configuration = DeliveryConfiguration()
+        if let value = environment["COURIER_DELIVERY_CONCURRENCY"] {
+            configuration.concurrency = try integer(value, named: "COURIER_DELIVERY_CONCURRENCY", in: 1...256)
+        }
+        if let value = environment["COURIER_ATTEMPT_TIMEOUT_SECONDS"] {
+            configuration.attemptTimeout = .milliseconds(Int64(try seconds(value, named: "COURIER_ATTEMPT_TIMEOUT_SECONDS") * 1000))
+        }
+        if let value = environment["COURIER_RETRY_INITIAL_DELAY_SECONDS"] {
+            configuration.retryPolicy.initialDelay = .milliseconds(Int64(try seconds(value, named: "COURIER_RETRY_INITIAL_DELAY_SECONDS") * 1000))
+        }
+        if let value = environment["COURIER_RETRY_MAX_ATTEMPTS"] {
+            configuration.retryPolicy.maximumAttempts = try integer(value, named: "COURIER_RETRY_MAX_ATTEMPTS", in: 1...100)
+        }
+        return configuration
+    }
+
+    private static func integer(_ value: String, named name: String, in range: ClosedRange<Int>) throws(CourierError) -> Int {
+        guard let number = Int(value), range.contains(number) else {
+            throw .invalid("\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound), not '\(value)'.")
+        }
+        return number
+    }
+
+    private static func seconds(_ value: String, named name: String) throws(CourierError) -> Double {
+        guard let number = Double(value), number > 0, number <= 3_600 else {
+            throw .invalid("\(name) must be a number of seconds above 0 and at most 3600, not '\(value)'.")
+        }
+        return number
     }
 
     /// Path of the file the first start writes the owner token to.

@@ -67,7 +67,12 @@ final class ServerProcess: Sendable {
     private let stderr = OutputBuffer()
 
     /// Starts the server and waits (up to 30 s) for its readiness line.
-    init(listen: String = "127.0.0.1:0", extraArguments: [String] = [], dataDirectory: TemporaryDirectory? = nil) async throws {
+    init(
+        listen: String = "127.0.0.1:0",
+        extraArguments: [String] = [],
+        environment: [String: String] = [:],
+        dataDirectory: TemporaryDirectory? = nil
+    ) async throws {
         self.dataDirectory = try dataDirectory ?? TemporaryDirectory()
         home = try TemporaryDirectory()
         let stdoutBuffer = stdout
@@ -75,7 +80,9 @@ final class ServerProcess: Sendable {
         process = Process()
         process.executableURL = CourierBinary.url
         process.arguments = ["serve", "--listen", listen, "--data-dir", self.dataDirectory.url.path] + extraArguments
-        process.environment = ["HOME": home.url.path, "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
+        process.environment = environment.merging(
+            ["HOME": home.url.path, "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
+        ) { _, fixed in fixed }
         let out = Pipe()
         let err = Pipe()
         process.standardOutput = out
