@@ -344,7 +344,7 @@ private func withSink<Result: Sendable>(
                 == .parts([
                     PartOutcome(partID: "attestation", outcome: .retryable(reason: "sending HTTP request: the request timed out", retryAfter: nil))
                 ]))
-        #expect(elapsed >= .milliseconds(500) && elapsed < .seconds(10), "far below the 30 s a missing timeout would take")
+        #expect(elapsed >= .milliseconds(500) && elapsed < .seconds(25), "below the 30 s a missing timeout would take, even on a loaded machine")
     }
 
     @Test func executeWithoutCredentialsOrPartsSaysWhy() async throws {
