@@ -96,7 +96,7 @@ public struct ProjectNameTemplate: Sendable, Hashable {
 
     /// Go's `strings.Title`: the first letter of each word upper-cased, words separated by anything but letters,
     /// digits and `_`.
-    static func titleCased(_ text: String) -> String {
+    public static func titleCased(_ text: String) -> String {
         var result = ""
         var previousIsSeparator = true
         for character in text {
