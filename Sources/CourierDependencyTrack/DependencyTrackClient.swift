@@ -158,6 +158,7 @@ enum DependencyTrackFailure: Error, Sendable, Hashable {
 
 /// Reason phrases of the statuses Dependency-Track answers with, so messages read like upstream's Go `resp.Status`.
 enum HTTPStatusPhrase {
+    /// The reason phrase of `status`, if it is one of those.
     static func phrase(for status: Int) -> String? {
         let phrases = [
             400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",

@@ -35,11 +35,6 @@ public struct ProjectNameTemplate: Sendable, Hashable {
         self.segments = segments
     }
 
-    /// Whether the name references annotations at all.
-    public var isTemplated: Bool {
-        segments.contains { if case .field = $0 { true } else { false } }
-    }
-
     /// The name with every reference replaced by the annotation's value.
     ///
     /// - Throws: ``ProjectNameTemplateError`` when a referenced annotation is missing (upstream's `missingkey=error`).
