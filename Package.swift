@@ -29,14 +29,16 @@ let package = Package(
         .target(name: "CourierAttestation", dependencies: ["CourierCore", "CourierCrypto", "CourierIntegrationKit"]),
         /// The integration extension point: protocol, descriptors, input schemas and their validation.
         .target(name: "CourierIntegrationKit", dependencies: ["CourierCore"]),
+        /// The human summary of an attestation (text, Markdown, HTML) that chat and mail integrations send.
+        .target(name: "CourierSummary", dependencies: ["CourierIntegrationKit", "CourierAttestation"]),
         /// The live HTTP client of integrations: URLSession behind an egress guard.
         .target(name: "CourierHTTPClient", dependencies: ["CourierCore", "CourierIntegrationKit"]),
         // One target per integration; each depends only on the kit and the domain.
         .target(name: "CourierDependencyTrack", dependencies: ["CourierCore", "CourierIntegrationKit"]),
-        .target(name: "CourierDiscord", dependencies: ["CourierCore", "CourierIntegrationKit"]),
+        .target(name: "CourierDiscord", dependencies: ["CourierCore", "CourierIntegrationKit", "CourierSummary"]),
         .target(name: "CourierGUAC", dependencies: ["CourierCore", "CourierIntegrationKit"]),
         .target(name: "CourierOCIRegistry", dependencies: ["CourierCore", "CourierIntegrationKit"]),
-        .target(name: "CourierSlack", dependencies: ["CourierCore", "CourierIntegrationKit"]),
+        .target(name: "CourierSlack", dependencies: ["CourierCore", "CourierIntegrationKit", "CourierSummary"]),
         .target(name: "CourierSMTP", dependencies: ["CourierCore", "CourierIntegrationKit"]),
         .target(name: "CourierWebhook", dependencies: ["CourierCore", "CourierCrypto", "CourierIntegrationKit"]),
         /// The delivery pipeline: outbox workers with leases, retries and attempt records.
@@ -85,7 +87,7 @@ let package = Package(
             dependencies: [
                 "CourierCore", "CourierIntegrationKit", "CourierDependencyTrack", "CourierDiscord", "CourierGUAC",
                 "CourierOCIRegistry", "CourierSlack", "CourierSMTP", "CourierWebhook", "CourierHTTPClient", "CourierCrypto",
-                "CourierHTTP", "CourierLogging",
+                "CourierHTTP", "CourierLogging", "CourierSummary",
             ]
         ),
         .testTarget(name: "CourierCASTests", dependencies: ["CourierCAS", "CourierCore", "CourierCrypto"]),
