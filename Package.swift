@@ -88,6 +88,7 @@ let package = Package(
                 "CourierCore", "CourierIntegrationKit", "CourierDependencyTrack", "CourierDiscord", "CourierGUAC",
                 "CourierOCIRegistry", "CourierSlack", "CourierSMTP", "CourierWebhook", "CourierHTTPClient", "CourierCrypto",
                 "CourierHTTP", "CourierLogging", "CourierSummary",
+                "CourierTestSupport", "CourierWire",
             ]
         ),
         .testTarget(name: "CourierCASTests", dependencies: ["CourierCAS", "CourierCore", "CourierCrypto"]),

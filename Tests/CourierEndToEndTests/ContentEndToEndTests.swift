@@ -1,4 +1,5 @@
 import CourierCrypto
+import CourierTestSupport
 import CourierWire
 import Foundation
 import Testing

@@ -1,5 +1,6 @@
 import CourierAttestation
 import CourierHTTP
+import CourierTestSupport
 import CourierWire
 import Foundation
 import Testing

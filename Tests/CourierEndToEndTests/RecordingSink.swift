@@ -1,5 +1,6 @@
 import CourierHTTP
 import CourierLogging
+import CourierTestSupport
 import CourierWebhook
 import Foundation
 import Synchronization

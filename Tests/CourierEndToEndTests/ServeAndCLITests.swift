@@ -1,3 +1,4 @@
+import CourierTestSupport
 import CourierWire
 import Foundation
 import Testing

@@ -1,27 +1,26 @@
 import Foundation
 import Synchronization
-import Testing
 
 /// The `courier` binary under test: `COURIER_BIN`, else `courier` beside the test bundle.
-enum CourierBinary {
-    static var url: URL {
+public enum CourierBinary {
+    public static var url: URL {
         if let path = ProcessInfo.processInfo.environment["COURIER_BIN"] { return URL(fileURLWithPath: path) }
         return URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("courier")
     }
 }
 
 /// What a finished command printed and returned.
-struct CommandResult: Sendable {
-    var status: Int32
-    var stdout: String
-    var stderr: String
+public struct CommandResult: Sendable {
+    public var status: Int32
+    public var stdout: String
+    public var stderr: String
 }
 
 /// A scratch directory removed when the test is done with it.
-final class TemporaryDirectory: Sendable {
-    let url: URL
+public final class TemporaryDirectory: Sendable {
+    public let url: URL
 
-    init() throws {
+    public init() throws {
         url = FileManager.default.temporaryDirectory.appendingPathComponent("courier-e2e-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     }
@@ -30,7 +29,7 @@ final class TemporaryDirectory: Sendable {
 }
 
 /// Runs `courier` with `arguments` to completion without blocking Swift's cooperative threads.
-func runCourier(_ arguments: [String], environment: [String: String], stdin: String? = nil) async throws -> CommandResult {
+public func runCourier(_ arguments: [String], environment: [String: String]) async throws -> CommandResult {
     let process = Process()
     process.executableURL = CourierBinary.url
     process.arguments = arguments
@@ -57,17 +56,17 @@ func runCourier(_ arguments: [String], environment: [String: String], stdin: Str
 }
 
 /// A `courier serve` process on a free loopback port and a temporary data directory.
-final class ServerProcess: Sendable {
-    let process: Process
-    let dataDirectory: TemporaryDirectory
-    let home: TemporaryDirectory
+public final class ServerProcess: Sendable {
+    public let process: Process
+    public let dataDirectory: TemporaryDirectory
+    public let home: TemporaryDirectory
     /// `http://127.0.0.1:PORT`, from the readiness line.
-    let url: String
+    public let url: String
     private let stdout = OutputBuffer()
     private let stderr = OutputBuffer()
 
     /// Starts the server and waits (up to 30 s) for its readiness line.
-    init(
+    public init(
         listen: String = "127.0.0.1:0",
         extraArguments: [String] = [],
         environment: [String: String] = [:],
@@ -104,33 +103,33 @@ final class ServerProcess: Sendable {
     }
 
     /// Everything the server wrote to standard error so far.
-    var standardError: String { stderr.text }
+    public var standardError: String { stderr.text }
 
     /// Everything the server wrote to standard output so far.
-    var standardOutput: String { stdout.text }
+    public var standardOutput: String { stdout.text }
 
     /// The owner token the first start wrote to the data directory.
-    func ownerToken() throws -> String {
+    public func ownerToken() throws -> String {
         try String(contentsOf: dataDirectory.url.appendingPathComponent("owner.token"), encoding: .utf8)
             .trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// Runs a CLI command against this server, as `token` when given.
-    func courier(_ arguments: String..., token: String? = nil) async throws -> CommandResult {
+    public func courier(_ arguments: String..., token: String? = nil) async throws -> CommandResult {
         var environment = ["HOME": home.url.path, "COURIER_SERVER": url, "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin"]
         if let token { environment["COURIER_TOKEN"] = token }
         return try await runCourier(arguments, environment: environment)
     }
 
     /// Sends a signal and waits (up to 30 s) for the process to exit; returns its exit status.
-    func stop(signal: Int32 = SIGTERM) async throws -> Int32 {
+    public func stop(signal: Int32 = SIGTERM) async throws -> Int32 {
         kill(process.processIdentifier, signal)
         _ = try await Self.poll(timeout: .seconds(30), what: "the server to exit") { self.process.isRunning ? nil : true }
         return process.terminationStatus
     }
 
     /// Calls `check` every 20 ms until it returns a value or `timeout` passes.
-    static func poll<T>(timeout: Duration, what: String, _ check: () throws -> T?) async throws -> T {
+    public static func poll<T>(timeout: Duration, what: String, _ check: () throws -> T?) async throws -> T {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if let value = try check() { return value }
@@ -140,20 +139,25 @@ final class ServerProcess: Sendable {
     }
 }
 
-struct PollTimeout: Error, CustomStringConvertible {
-    var what: String
-    var description: String { "Timed out waiting for \(what)." }
+/// A condition polled for did not come true before its deadline.
+public struct PollTimeout: Error, CustomStringConvertible {
+    public var what: String
+    public init(what: String) { self.what = what }
+    public var description: String { "Timed out waiting for \(what)." }
 }
 
 /// Bytes a child process wrote, appended from its pipe's reader thread.
-final class OutputBuffer: Sendable {
+public final class OutputBuffer: Sendable {
     private let data = Mutex(Data())
+
+    /// An empty buffer.
+    public init() {}
 
     /// Reads `handle` to its end on a thread of its own, appending as bytes arrive; `group` is left when it ends.
     ///
     /// Reads with `read(2)` and retries on EINTR: Foundation's `availableData` traps on an interrupted read. The
     /// thread is not Dispatch's: a read blocked for the life of a server would hold one of its shared threads.
-    func drain(_ handle: FileHandle, group: DispatchGroup? = nil) {
+    public func drain(_ handle: FileHandle, group: DispatchGroup? = nil) {
         group?.enter()
         let descriptor = handle.fileDescriptor
         Thread.detachNewThread {
@@ -174,5 +178,5 @@ final class OutputBuffer: Sendable {
     }
 
     /// Everything written so far, as text.
-    var text: String { String(decoding: data.withLock { $0 }, as: UTF8.self) }
+    public var text: String { String(decoding: data.withLock { $0 }, as: UTF8.self) }
 }
