@@ -47,6 +47,19 @@ public struct Invocation: Sendable {
     }
 
     /// Writes `value` as pretty-printed, stable JSON to standard output.
+    /// Prints a list: the JSON array with `-o json`; otherwise `emptyMessage` when there is nothing, else the table.
+    public func printList<Item: Encodable>(
+        _ items: [Item],
+        emptyMessage: @autoclosure () -> String,
+        table: @autoclosure () -> Table
+    ) throws(CLIError) {
+        switch output {
+        case .json: try printJSON(items)
+        case .table where items.isEmpty: print(emptyMessage())
+        case .table: print(table())
+        }
+    }
+
     public func printJSON<Value: Encodable>(_ value: Value) throws(CLIError) {
         do {
             let data = try Wire.prettyEncoder.encode(value)

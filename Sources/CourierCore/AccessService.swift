@@ -104,10 +104,8 @@ public struct AccessService: Sendable {
         let env = environment
         let organizationID = principal.organizationID
         return try await store.write { tx in
-            if let scope, try tx.workflow(organizationID: organizationID, project: scope.project, name: scope.workflow) == nil {
-                throw CourierError.notFound(
-                    "Workflow '\(scope.workflow)' does not exist in project '\(scope.project)'; create it with 'courier workflow create'."
-                )
+            if let scope {
+                _ = try tx.requireWorkflow(organizationID: organizationID, project: scope.project, name: scope.workflow)
             }
             if try tx.token(organizationID: organizationID, name: name) != nil {
                 throw CourierError(.alreadyExists, "A token named '\(name)' already exists; revoke it first or choose another name.")

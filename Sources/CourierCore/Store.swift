@@ -142,3 +142,30 @@ public protocol StoreTransaction {
     /// The delivery's parts, ordered by id.
     func parts(deliveryID: String) throws -> [DeliveryPart]
 }
+
+extension StoreTransaction {
+    /// The organization's active workflow `project/name`.
+    ///
+    /// - Throws: `not_found`, saying how to find or create it.
+    public func requireWorkflow(organizationID: String, project: String, name: String) throws -> Workflow {
+        guard let workflow = try workflow(organizationID: organizationID, project: project, name: name) else {
+            throw CourierError.notFound(
+                "Workflow '\(name)' does not exist in project '\(project)'; 'courier workflow list' shows the workflows "
+                    + "and 'courier workflow create' creates one."
+            )
+        }
+        return workflow
+    }
+
+    /// The organization's active integration registration `name`.
+    ///
+    /// - Throws: `not_found`, saying how to list the registrations.
+    public func requireRegistration(organizationID: String, name: String) throws -> IntegrationRegistration {
+        guard let registration = try registration(organizationID: organizationID, name: name) else {
+            throw CourierError.notFound(
+                "No integration named '\(name)' is registered; 'courier integration registered list' shows the registrations."
+            )
+        }
+        return registration
+    }
+}

@@ -62,11 +62,7 @@ public struct WorkflowService: Sendable {
     public func get(name: String, project: String, by principal: Principal) async throws -> Workflow {
         try principal.require(.read)
         let organizationID = principal.organizationID
-        let workflow = try await store.read { tx in
-            try tx.workflow(organizationID: organizationID, project: project, name: name)
-        }
-        guard let workflow else { throw Self.notFound(name: name, project: project) }
-        return workflow
+        return try await store.read { tx in try tx.requireWorkflow(organizationID: organizationID, project: project, name: name) }
     }
 
     /// Deletes a workflow of the caller's organization and detaches the integrations attached to it.
@@ -77,17 +73,11 @@ public struct WorkflowService: Sendable {
         let organizationID = principal.organizationID
         let now = environment.now()
         try await store.write { tx in
-            guard let workflow = try tx.workflow(organizationID: organizationID, project: project, name: name) else {
-                throw Self.notFound(name: name, project: project)
-            }
+            let workflow = try tx.requireWorkflow(organizationID: organizationID, project: project, name: name)
             for attachment in try tx.attachments(organizationID: organizationID, workflowID: workflow.id, registrationID: nil) {
                 try tx.deleteAttachment(id: attachment.id, at: now)
             }
             try tx.deleteWorkflow(id: workflow.id, at: now)
         }
-    }
-
-    static func notFound(name: String, project: String) -> CourierError {
-        .notFound("Workflow '\(name)' does not exist in project '\(project)'; 'courier workflow list' shows the workflows.")
     }
 }

@@ -42,11 +42,7 @@ public struct AttestationService: Sendable {
         let organizationID = principal.organizationID
         let casDigests = Set(parsed.predicate.materials.filter(\.uploadedToCAS).compactMap(\.digest))
         let (workflow, keys, uploaded) = try await store.read { tx in
-            guard let workflow = try tx.workflow(organizationID: organizationID, project: project, name: workflowName) else {
-                throw CourierError.notFound(
-                    "Workflow '\(workflowName)' does not exist in project '\(project)'; create it with 'courier workflow create'."
-                )
-            }
+            let workflow = try tx.requireWorkflow(organizationID: organizationID, project: project, name: workflowName)
             let uploaded = try casDigests.filter { try tx.contentSize(organizationID: organizationID, digest: $0) != nil }
             return (workflow, try tx.verificationKeys(organizationID: organizationID), uploaded)
         }
@@ -115,11 +111,7 @@ public struct AttestationService: Sendable {
         return try await store.read { tx in
             var workflowID: String?
             if let project, let workflowName {
-                guard let workflow = try tx.workflow(organizationID: organizationID, project: project, name: workflowName) else {
-                    throw CourierError.notFound(
-                        "Workflow '\(workflowName)' does not exist in project '\(project)'; 'courier workflow list' shows the workflows."
-                    )
-                }
+                let workflow = try tx.requireWorkflow(organizationID: organizationID, project: project, name: workflowName)
                 workflowID = workflow.id
             }
             let attestations = try tx.attestations(

@@ -53,19 +53,11 @@ public struct DeliveryService: Sendable {
         return try await store.read { tx in
             var filter = DeliveryFilter(state: state, limit: max(1, min(limit, 1_000)))
             if let integration {
-                guard let registration = try tx.registration(organizationID: organizationID, name: integration) else {
-                    throw CourierError.notFound(
-                        "No integration named '\(integration)' is registered; 'courier integration registered list' shows the registrations."
-                    )
-                }
+                let registration = try tx.requireRegistration(organizationID: organizationID, name: integration)
                 filter.registrationID = registration.id
             }
             if let project, let workflow {
-                guard let found = try tx.workflow(organizationID: organizationID, project: project, name: workflow) else {
-                    throw CourierError.notFound(
-                        "Workflow '\(workflow)' does not exist in project '\(project)'; 'courier workflow list' shows the workflows."
-                    )
-                }
+                let found = try tx.requireWorkflow(organizationID: organizationID, project: project, name: workflow)
                 filter.workflowID = found.id
             }
             return try tx.deliveries(organizationID: organizationID, filter: filter).map { try Self.view(of: $0, in: tx) }
@@ -126,11 +118,7 @@ public struct DeliveryService: Sendable {
         let now = environment.now()
         let id = environment.newID()
         try await store.write { tx in
-            guard let registration = try tx.registration(organizationID: organizationID, name: name) else {
-                throw CourierError.notFound(
-                    "No integration named '\(name)' is registered; 'courier integration registered list' shows the registrations."
-                )
-            }
+            let registration = try tx.requireRegistration(organizationID: organizationID, name: name)
             try tx.insertDelivery(
                 Delivery(
                     id: id,

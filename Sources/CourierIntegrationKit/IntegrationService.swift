@@ -117,9 +117,7 @@ public struct IntegrationService: Sendable {
         let organizationID = principal.organizationID
         let now = environment.now()
         try await store.write { tx in
-            guard let registration = try tx.registration(organizationID: organizationID, name: name) else {
-                throw Self.registrationNotFound(name)
-            }
+            let registration = try tx.requireRegistration(organizationID: organizationID, name: name)
             let attachments = try tx.attachments(organizationID: organizationID, workflowID: nil, registrationID: registration.id)
             if !attachments.isEmpty && !force {
                 let workflows = try attachments.map { attachment in
@@ -157,14 +155,8 @@ public struct IntegrationService: Sendable {
         try Names.validateLabel(workflowName, what: "workflow name")
         let organizationID = principal.organizationID
         let (registration, workflow, alreadyAttached) = try await store.read { tx in
-            guard let registration = try tx.registration(organizationID: organizationID, name: name) else {
-                throw Self.registrationNotFound(name)
-            }
-            guard let workflow = try tx.workflow(organizationID: organizationID, project: project, name: workflowName) else {
-                throw CourierError.notFound(
-                    "Workflow '\(workflowName)' does not exist in project '\(project)'; 'courier workflow list' shows the workflows."
-                )
-            }
+            let registration = try tx.requireRegistration(organizationID: organizationID, name: name)
+            let workflow = try tx.requireWorkflow(organizationID: organizationID, project: project, name: workflowName)
             let existing = try tx.attachments(organizationID: organizationID, workflowID: workflow.id, registrationID: registration.id)
             return (registration, workflow, !existing.isEmpty)
         }
@@ -196,11 +188,7 @@ public struct IntegrationService: Sendable {
         return try await store.read { tx in
             var workflowID: String?
             if let project, let workflowName {
-                guard let workflow = try tx.workflow(organizationID: organizationID, project: project, name: workflowName) else {
-                    throw CourierError.notFound(
-                        "Workflow '\(workflowName)' does not exist in project '\(project)'; 'courier workflow list' shows the workflows."
-                    )
-                }
+                let workflow = try tx.requireWorkflow(organizationID: organizationID, project: project, name: workflowName)
                 workflowID = workflow.id
             }
             return try tx.attachments(organizationID: organizationID, workflowID: workflowID, registrationID: nil).compactMap { attachment in
@@ -247,13 +235,7 @@ public struct IntegrationService: Sendable {
 
     private func findRegistration(named name: String, organizationID: String) async throws -> IntegrationRegistration {
         try Names.validateLabel(name, what: "integration name")
-        let registration = try await store.read { tx in try tx.registration(organizationID: organizationID, name: name) }
-        guard let registration else { throw Self.registrationNotFound(name) }
-        return registration
-    }
-
-    static func registrationNotFound(_ name: String) -> CourierError {
-        .notFound("No integration named '\(name)' is registered; 'courier integration registered list' shows the registrations.")
+        return try await store.read { tx in try tx.requireRegistration(organizationID: organizationID, name: name) }
     }
 
     static func view(of registration: IntegrationRegistration) throws -> RegistrationView {

@@ -101,14 +101,9 @@ extension CourierCommand.IntegrationCommands.Attached {
                 (first.workflow.project, first.workflow.name, first.integration.name, first.id)
                     < (second.workflow.project, second.workflow.name, second.integration.name, second.id)
             }
-            switch invocation.output {
-            case .json:
-                try invocation.printJSON(attachments)
-            case .table where attachments.isEmpty:
-                invocation.print("There are no integrations attached.")
-            case .table:
-                invocation.print(CourierCommand.IntegrationCommands.attachmentTable(attachments))
-            }
+            try invocation.printList(
+                attachments, emptyMessage: "There are no integrations attached.",
+                table: CourierCommand.IntegrationCommands.attachmentTable(attachments))
         }
     }
 

@@ -62,14 +62,9 @@ extension CourierCommand.AttestationCommands {
 
         func run(in invocation: Invocation) async throws {
             let attestations = try await invocation.client().listAttestations(project: project, workflow: workflow, limit: limit)
-            switch invocation.output {
-            case .json:
-                try invocation.printJSON(attestations)
-            case .table where attestations.isEmpty:
-                invocation.print("There are no attestations yet; push one with 'courier attestation push'.")
-            case .table:
-                invocation.print(CourierCommand.AttestationCommands.table(attestations))
-            }
+            try invocation.printList(
+                attestations, emptyMessage: "There are no attestations yet; push one with 'courier attestation push'.",
+                table: CourierCommand.AttestationCommands.table(attestations))
         }
     }
 

@@ -32,14 +32,9 @@ extension CourierCommand.IntegrationCommands.Available {
 
         func run(in invocation: Invocation) async throws {
             let integrations = try await invocation.client().listAvailableIntegrations()
-            switch invocation.output {
-            case .json:
-                try invocation.printJSON(integrations)
-            case .table where integrations.isEmpty:
-                invocation.print("There are no integrations available.")
-            case .table:
-                invocation.print(CourierCommand.IntegrationCommands.Available.table(integrations))
-            }
+            try invocation.printList(
+                integrations, emptyMessage: "There are no integrations available.",
+                table: CourierCommand.IntegrationCommands.Available.table(integrations))
         }
     }
 

@@ -95,14 +95,9 @@ extension CourierCommand.DeliveryCommands {
 
         func run(in invocation: Invocation) async throws {
             let deliveries = try await invocation.client().listDeliveries(filter)
-            switch invocation.output {
-            case .json:
-                try invocation.printJSON(deliveries)
-            case .table where deliveries.isEmpty:
-                invocation.print(filter == DeliveryFilter() ? "There are no deliveries yet." : "No delivery matches these filters.")
-            case .table:
-                invocation.print(CourierCommand.DeliveryCommands.table(deliveries))
-            }
+            try invocation.printList(
+                deliveries, emptyMessage: filter == DeliveryFilter() ? "There are no deliveries yet." : "No delivery matches these filters.",
+                table: CourierCommand.DeliveryCommands.table(deliveries))
         }
     }
 

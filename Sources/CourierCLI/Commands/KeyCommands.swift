@@ -155,17 +155,12 @@ extension CourierCommand.KeyCommands {
 
         func run(in invocation: Invocation) async throws {
             let keys = try await invocation.client().listKeys().sorted { ($0.name, $0.keyID) < ($1.name, $1.keyID) }
-            switch invocation.output {
-            case .json:
-                try invocation.printJSON(keys)
-            case .table where keys.isEmpty:
-                invocation.print(
-                    "There are no verification keys yet, so unsigned attestations are accepted; "
-                        + "add one with 'courier key add --name NAME --public-key FILE'."
-                )
-            case .table:
-                invocation.print(CourierCommand.KeyCommands.table(keys))
-            }
+            try invocation.printList(
+                keys,
+                emptyMessage: "There are no verification keys yet, so unsigned attestations are accepted; "
+                    + "add one with 'courier key add --name NAME --public-key FILE'.",
+                table: CourierCommand.KeyCommands.table(keys)
+            )
         }
     }
 }

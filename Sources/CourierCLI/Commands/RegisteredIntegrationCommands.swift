@@ -105,14 +105,9 @@ extension CourierCommand.IntegrationCommands.Registered {
 
         func run(in invocation: Invocation) async throws {
             let registrations = try await invocation.client().listRegisteredIntegrations().sorted { ($0.name, $0.id) < ($1.name, $1.id) }
-            switch invocation.output {
-            case .json:
-                try invocation.printJSON(registrations)
-            case .table where registrations.isEmpty:
-                invocation.print("There are no third party integrations configured in your organization yet.")
-            case .table:
-                invocation.print(CourierCommand.IntegrationCommands.registrationTable(registrations))
-            }
+            try invocation.printList(
+                registrations, emptyMessage: "There are no third party integrations configured in your organization yet.",
+                table: CourierCommand.IntegrationCommands.registrationTable(registrations))
         }
     }
 

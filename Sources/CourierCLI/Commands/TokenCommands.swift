@@ -83,14 +83,9 @@ extension CourierCommand.TokenCommands {
 
         func run(in invocation: Invocation) async throws {
             let tokens = try await invocation.client().listTokens().sorted { ($0.name, $0.id) < ($1.name, $1.id) }
-            switch invocation.output {
-            case .json:
-                try invocation.printJSON(tokens)
-            case .table where tokens.isEmpty:
-                invocation.print("There are no tokens yet; create one with 'courier token create --name NAME --role ROLE'.")
-            case .table:
-                invocation.print(CourierCommand.TokenCommands.table(tokens))
-            }
+            try invocation.printList(
+                tokens, emptyMessage: "There are no tokens yet; create one with 'courier token create --name NAME --role ROLE'.",
+                table: CourierCommand.TokenCommands.table(tokens))
         }
     }
 

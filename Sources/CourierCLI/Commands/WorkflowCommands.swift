@@ -82,21 +82,13 @@ extension CourierCommand.WorkflowCommands {
         func run(in invocation: Invocation) async throws {
             let workflows = try await invocation.client().listWorkflows(project: project)
                 .sorted { ($0.project, $0.name, $0.id) < ($1.project, $1.name, $1.id) }
-            switch invocation.output {
-            case .json:
-                try invocation.printJSON(workflows)
-            case .table where workflows.isEmpty:
+            let emptyMessage =
                 if let project {
-                    invocation.print(
-                        "There are no workflows in project '\(project)' yet; "
-                            + "create one with 'courier workflow create --name NAME --project \(project)'."
-                    )
+                    "There are no workflows in project '\(project)' yet; create one with 'courier workflow create --name NAME --project \(project)'."
                 } else {
-                    invocation.print("There are no workflows yet; create one with 'courier workflow create --name NAME --project PROJECT'.")
+                    "There are no workflows yet; create one with 'courier workflow create --name NAME --project PROJECT'."
                 }
-            case .table:
-                invocation.print(CourierCommand.WorkflowCommands.table(workflows))
-            }
+            try invocation.printList(workflows, emptyMessage: emptyMessage, table: CourierCommand.WorkflowCommands.table(workflows))
         }
     }
 
