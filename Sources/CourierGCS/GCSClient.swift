@@ -8,6 +8,8 @@ public enum GCSError: Error, Sendable, Hashable, CustomStringConvertible {
     case invalidServiceAccount(String)
     /// The token endpoint refused the service account's JWT (`invalid_grant`, a deleted key, a disabled account).
     case credentialsRefused(String)
+    /// The request could not be built (an unusable endpoint URL, an unencodable resource).
+    case invalidRequest(String)
     /// No response: the service was unreachable, the TLS handshake failed or the request timed out.
     case transport(HTTPClientError)
     /// The service answered with a non-2xx status; `message` is from its JSON error body, or the body's start.
@@ -16,7 +18,7 @@ public enum GCSError: Error, Sendable, Hashable, CustomStringConvertible {
     /// Whether trying again later may succeed: transport failures (but a refused destination) and 408, 425, 429, 5xx.
     public var isTransient: Bool {
         switch self {
-        case .invalidServiceAccount, .credentialsRefused: false
+        case .invalidServiceAccount, .credentialsRefused, .invalidRequest: false
         case .transport(let error): error.isTransient
         case .service(let status, _, _): OutboundHTTPResponse(status: status).isTransientFailure
         }
@@ -24,7 +26,7 @@ public enum GCSError: Error, Sendable, Hashable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .invalidServiceAccount(let message): message
+        case .invalidServiceAccount(let message), .invalidRequest(let message): message
         case .credentialsRefused(let message): "the service-account credentials were refused: \(message)"
         case .transport(let error): error.description
         case .service(let status, let message, _): "\(message) (HTTP \(status))"
@@ -144,7 +146,7 @@ public struct GCSClient: Sendable {
         let basePath = components.percentEncodedPath.hasSuffix("/") ? String(components.percentEncodedPath.dropLast()) : components.percentEncodedPath
         components.percentEncodedPath = basePath + path
         components.percentEncodedQuery = query
-        guard let url = components.url else { throw .invalidServiceAccount("the storage endpoint \(endpoint) is not a valid URL") }
+        guard let url = components.url else { throw .invalidRequest("the storage endpoint \(endpoint) is not a valid URL") }
         var request = OutboundHTTPRequest(method: method, url: url, headers: headers, body: body, timeout: timeout)
         if case .serviceAccount(let tokens) = authorization {
             let token = try await tokens.accessToken(http: http, timeout: timeout, now: now())
@@ -177,7 +179,8 @@ public struct GCSClient: Sendable {
 
     /// Percent-encodes all but RFC 3986's unreserved characters, so `/` in object names becomes `%2F`.
     static func encode(_ text: String) -> String {
-        text.addingPercentEncoding(withAllowedCharacters: CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")) ?? text
+        text.addingPercentEncoding(
+            withAllowedCharacters: CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")) ?? text
     }
 
     private static func json(_ value: some Encodable) throws(GCSError) -> Data {
@@ -186,7 +189,7 @@ public struct GCSClient: Sendable {
         do {
             return try encoder.encode(value)
         } catch {
-            throw .service(status: 0, message: "encoding the request failed", retryAfter: nil)
+            throw .invalidRequest("encoding the request failed")
         }
     }
 

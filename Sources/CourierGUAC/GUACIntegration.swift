@@ -224,7 +224,8 @@ public struct GUACIntegration: Integration {
     /// The outcome of a part left out because an earlier one failed.
     private static func notAttempted(after failure: ExecutionOutcome) -> ExecutionOutcome {
         switch failure {
-        case .retryable(let reason, let retryAfter): .retryable(reason: "not attempted after an earlier upload failed: \(reason)", retryAfter: retryAfter)
+        case .retryable(let reason, let retryAfter):
+            .retryable(reason: "not attempted after an earlier upload failed: \(reason)", retryAfter: retryAfter)
         default: .rejected(reason: "not attempted after an earlier upload failed")
         }
     }

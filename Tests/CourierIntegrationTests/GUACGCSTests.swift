@@ -82,8 +82,14 @@ struct GCSEmulator: Sendable {
         let first = await integration.execute(
             GUACFixtures.request(registration: registration, spdxContent: MaterialContent { throw MaterialStoreDown() }), context: context
         )
-        guard case .parts(let parts) = first, parts.count == 3 else { Issue.record("unexpected \(first)"); return }
-        guard case .retryable = parts[2].outcome else { Issue.record("the failed read is not retryable: \(first)"); return }
+        guard case .parts(let parts) = first, parts.count == 3 else {
+            Issue.record("unexpected \(first)")
+            return
+        }
+        guard case .retryable = parts[2].outcome else {
+            Issue.record("the failed read is not retryable: \(first)")
+            return
+        }
         var delivered: [String: String] = [:]
         for part in parts {
             if case .delivered(let reference) = part.outcome { delivered[part.partID] = reference ?? "" }
@@ -168,7 +174,9 @@ struct GCSEmulator: Sendable {
 
         func send(_ request: OutboundHTTPRequest) async throws(HTTPClientError) -> OutboundHTTPResponse {
             forms.withLock { $0.append(String(decoding: request.body ?? Data(), as: UTF8.self)) }
-            if refuse { return OutboundHTTPResponse(status: 400, body: Data(#"{"error":"invalid_grant","error_description":"Invalid JWT Signature."}"#.utf8)) }
+            if refuse {
+                return OutboundHTTPResponse(status: 400, body: Data(#"{"error":"invalid_grant","error_description":"Invalid JWT Signature."}"#.utf8))
+            }
             return OutboundHTTPResponse(status: 200, body: Data(#"{"access_token":"ya29.token","expires_in":3599,"token_type":"Bearer"}"#.utf8))
         }
     }

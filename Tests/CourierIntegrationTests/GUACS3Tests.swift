@@ -36,7 +36,8 @@ struct MotoS3: Sendable {
             method: "POST", url: emulator.baseURL,
             headers: [
                 HTTPHeaderField("Content-Type", "application/x-www-form-urlencoded"),
-                HTTPHeaderField("Authorization", "AWS4-HMAC-SHA256 Credential=bootstrap/20260101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0"),
+                HTTPHeaderField(
+                    "Authorization", "AWS4-HMAC-SHA256 Credential=bootstrap/20260101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0"),
             ],
             body: Data((form + "&Version=2010-05-08").utf8), timeout: .seconds(30)
         )
@@ -53,7 +54,8 @@ struct MotoS3: Sendable {
 
     func client(credentials: AWSCredentials? = nil, http: any HTTPClient = LiveHTTPClient()) -> S3Client {
         S3Client(
-            configuration: S3Configuration(region: Self.region, credentials: credentials ?? self.credentials, endpoint: emulator.baseURL, pathStyle: true),
+            configuration: S3Configuration(
+                region: Self.region, credentials: credentials ?? self.credentials, endpoint: emulator.baseURL, pathStyle: true),
             http: http
         )
     }
@@ -123,7 +125,10 @@ struct MotoS3: Sendable {
         var registration = try await integration.register(moto.registration(bucket: "guac-bucket"), context: context)
         registration.credentials = Credentials(username: moto.credentials.accessKeyID, password: "rotated-away-secret")
         let outcome = await integration.execute(GUACFixtures.request(registration: registration), context: context)
-        guard case .rejected(let reason) = outcome.overall else { Issue.record("not rejected: \(outcome)"); return }
+        guard case .rejected(let reason) = outcome.overall else {
+            Issue.record("not rejected: \(outcome)")
+            return
+        }
         #expect(reason.hasSuffix("the S3 credentials were refused: SignatureDoesNotMatch"))
         #expect(!String(describing: outcome).contains("rotated-away-secret"))
     }
@@ -136,10 +141,19 @@ struct MotoS3: Sendable {
         }()
         await moto.emulator.stop()
         let outcome = await integration.execute(GUACFixtures.request(registration: registration), context: context)
-        guard case .parts(let parts) = outcome, parts.count == 3 else { Issue.record("unexpected \(outcome)"); return }
-        guard case .retryable(let reason, _) = parts[0].outcome else { Issue.record("not retryable: \(outcome)"); return }
+        guard case .parts(let parts) = outcome, parts.count == 3 else {
+            Issue.record("unexpected \(outcome)")
+            return
+        }
+        guard case .retryable(let reason, _) = parts[0].outcome else {
+            Issue.record("not retryable: \(outcome)")
+            return
+        }
         #expect(reason.contains("connection refused"))
-        guard case .retryable(let later, _) = parts[2].outcome else { Issue.record("not retryable: \(outcome)"); return }
+        guard case .retryable(let later, _) = parts[2].outcome else {
+            Issue.record("not retryable: \(outcome)")
+            return
+        }
         #expect(later.hasPrefix("not attempted after an earlier upload failed"))
     }
 }

@@ -32,7 +32,10 @@ import Testing
         let signer = SigV4Signer(credentials: Self.s3Credentials, region: "us-east-1")
         let request = OutboundHTTPRequest(
             method: "GET", url: try #require(URL(string: "https://examplebucket.s3.amazonaws.com/test.txt")),
-            headers: [HTTPHeaderField("Range", "bytes=0-9"), HTTPHeaderField("x-amz-content-sha256", Self.emptyHash), HTTPHeaderField("x-amz-date", "20130524T000000Z")]
+            headers: [
+                HTTPHeaderField("Range", "bytes=0-9"), HTTPHeaderField("x-amz-content-sha256", Self.emptyHash),
+                HTTPHeaderField("x-amz-date", "20130524T000000Z"),
+            ]
         )
         let signature = signer.signature(for: request, at: Self.s3Date, payloadHash: Self.emptyHash)
         #expect(
