@@ -31,12 +31,16 @@ let package = Package(
         .target(name: "CourierIntegrationKit", dependencies: ["CourierCore"]),
         /// The human summary of an attestation (text, Markdown, HTML) that chat and mail integrations send.
         .target(name: "CourierSummary", dependencies: ["CourierIntegrationKit", "CourierAttestation"]),
+        /// AWS Signature Version 4 and a small S3 client, over the kit's HTTP client.
+        .target(name: "CourierAWS", dependencies: ["CourierCrypto", "CourierIntegrationKit"]),
+        /// Google Cloud Storage's JSON API and service-account OAuth2 (RS256 JWT), over the kit's HTTP client.
+        .target(name: "CourierGCS", dependencies: ["CourierCore", "CourierCrypto", "CourierIntegrationKit"]),
         /// The live HTTP client of integrations: URLSession behind an egress guard.
         .target(name: "CourierHTTPClient", dependencies: ["CourierCore", "CourierIntegrationKit"]),
         // One target per integration; each depends only on the kit and the domain.
         .target(name: "CourierDependencyTrack", dependencies: ["CourierCore", "CourierIntegrationKit"]),
         .target(name: "CourierDiscord", dependencies: ["CourierCore", "CourierIntegrationKit", "CourierSummary"]),
-        .target(name: "CourierGUAC", dependencies: ["CourierCore", "CourierIntegrationKit"]),
+        .target(name: "CourierGUAC", dependencies: ["CourierCore", "CourierCrypto", "CourierIntegrationKit", "CourierAWS", "CourierGCS"]),
         .target(name: "CourierOCIRegistry", dependencies: ["CourierCore", "CourierIntegrationKit"]),
         .target(name: "CourierSlack", dependencies: ["CourierCore", "CourierIntegrationKit", "CourierSummary"]),
         .target(name: "CourierSMTP", dependencies: ["CourierCore", "CourierIntegrationKit"]),
@@ -87,7 +91,7 @@ let package = Package(
             dependencies: [
                 "CourierCore", "CourierIntegrationKit", "CourierDependencyTrack", "CourierDiscord", "CourierGUAC",
                 "CourierOCIRegistry", "CourierSlack", "CourierSMTP", "CourierWebhook", "CourierHTTPClient", "CourierCrypto",
-                "CourierHTTP", "CourierLogging", "CourierSummary",
+                "CourierHTTP", "CourierLogging", "CourierSummary", "CourierAWS", "CourierGCS",
                 "CourierTestSupport", "CourierWire",
             ]
         ),

@@ -100,7 +100,6 @@ import Testing
 
 @Suite struct UnimplementedRegistrationTests {
     static let validPayloads: [(String, String)] = [
-        ("guac", #"{"bucket": "b", "credentials": "{}"}"#),
         ("oci-registry", #"{"repository": "ghcr.io/org/repo", "username": "u", "password": "p"}"#),
         ("smtp", #"{"to": "a@example.com", "from": "b@example.com", "user": "u", "password": "p", "host": "h", "port": "587"}"#),
     ]

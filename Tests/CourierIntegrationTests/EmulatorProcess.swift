@@ -1,0 +1,127 @@
+import CourierHTTPClient
+import CourierIntegrationKit
+import Foundation
+import Synchronization
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A storage emulator from the repository's `.venv` (installed by `scripts/install-test-servers`), running on a free
+/// loopback port until ``stop()`` or, at the latest, until it is released; its output goes to a log file that
+/// failures can show.
+final class EmulatorProcess: Sendable {
+    /// The repository root, found from this file's path.
+    static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
+    let port: Int
+    let logURL: URL
+    private let process: Process
+
+    /// The base URL, `http://127.0.0.1:<port>`.
+    var baseURL: URL { URL(string: "http://127.0.0.1:\(port)")! }
+
+    /// Starts `.venv/bin/<executable>` with `arguments(port)` and `environment`, and waits until `readinessPath`
+    /// answers (any status) or `deadline` passes.
+    init(
+        _ executable: String, arguments: (Int) -> [String], environment: [String: String] = [:], readinessPath: String,
+        deadline: Duration = .seconds(60)
+    ) async throws {
+        let path = Self.repositoryRoot.appending(path: ".venv/bin/\(executable)").path
+        guard FileManager.default.isExecutableFile(atPath: path) else {
+            throw EmulatorError("\(path) is missing; run scripts/install-test-servers")
+        }
+        port = try Self.freePort()
+        logURL = FileManager.default.temporaryDirectory.appending(path: "courier-\(executable)-\(port).log")
+        _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        let log = try FileHandle(forWritingTo: logURL)
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments(port)
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        process.standardOutput = log
+        process.standardError = log
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        do {
+            try await waitUntilReady(path: readinessPath, deadline: deadline)
+        } catch {
+            await stop()
+            throw error
+        }
+    }
+
+    /// Kills an emulator a test forgot to stop, without waiting.
+    deinit {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+
+    /// Kills the emulator and waits, polling, until it has exited. SIGKILL, because a child of the test process
+    /// inherits its blocked signals (SIGTERM and SIGINT would wait), and the emulators keep nothing worth flushing.
+    func stop() async {
+        guard process.isRunning else { return }
+        kill(process.processIdentifier, SIGKILL)
+        while process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
+    }
+
+    /// What the emulator logged, for failure messages.
+    var log: String { (try? String(contentsOf: logURL, encoding: .utf8)) ?? "" }
+
+    /// Polls `path` until it answers or the deadline passes.
+    private func waitUntilReady(path: String, deadline: Duration) async throws {
+        let client = LiveHTTPClient()
+        let clock = ContinuousClock()
+        let end = clock.now + deadline
+        while clock.now < end {
+            guard process.isRunning else { throw EmulatorError("the emulator exited early: \(log)") }
+            let probe = OutboundHTTPRequest(method: "GET", url: baseURL.appending(path: path), timeout: .seconds(2))
+            if (try? await client.send(probe)) != nil { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw EmulatorError("the emulator did not answer within \(deadline): \(log)")
+    }
+
+    /// A TCP port nothing listens on right now, from the kernel.
+    private static func freePort() throws -> Int {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { throw EmulatorError("socket() failed") }
+        defer { close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
+                bind(descriptor, socketAddress, length) == 0 && getsockname(descriptor, socketAddress, &length) == 0
+            }
+        }
+        guard bound else { throw EmulatorError("bind() failed") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+/// An emulator could not be started.
+struct EmulatorError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// An ``HTTPClient`` that records every request before passing it on, so tests can count what was sent.
+final class RecordingHTTPClient: HTTPClient {
+    private let next: any HTTPClient
+    private let recorded = Mutex<[OutboundHTTPRequest]>([])
+
+    init(_ next: any HTTPClient = LiveHTTPClient()) {
+        self.next = next
+    }
+
+    var requests: [OutboundHTTPRequest] { recorded.withLock { $0 } }
+
+    func send(_ request: OutboundHTTPRequest) async throws(HTTPClientError) -> OutboundHTTPResponse {
+        recorded.withLock { $0.append(request) }
+        return try await next.send(request)
+    }
+}
