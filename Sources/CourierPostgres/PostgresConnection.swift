@@ -33,6 +33,8 @@ final class PostgresConnection: SQLConnection, @unchecked Sendable {
         }
         self.handle = handle
         self.queue = queue
+        // libpq prints notices (such as "there is no transaction in progress") to stderr by default.
+        PQsetNoticeProcessor(handle, { _, _ in }, nil)
     }
 
     deinit {
