@@ -65,9 +65,11 @@ public enum PostgresTestServer {
                 "PostgreSQL 15 is not installed in \(binDirectory): run scripts/install-test-servers, or set COURIER_TEST_POSTGRES_URL."
             )
         }
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("courier-postgres-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
         let asPostgresUser = geteuid() == 0
+        // The postgres user must reach the cluster: as root, use /tmp rather than a TMPDIR that may be private to root.
+        let temporary = asPostgresUser ? URL(fileURLWithPath: "/tmp") : FileManager.default.temporaryDirectory
+        let directory = temporary.appendingPathComponent("courier-postgres-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
         if asPostgresUser {
             // initdb refuses to run as root: the cluster belongs to the postgres user.
             guard let account = getpwnam("postgres") else {
