@@ -188,7 +188,9 @@ final class PostgresConnection: SQLConnection, @unchecked Sendable {
             buffer[payload.count] = 0
             return buffer
         }
-        defer { buffers.forEach { $0?.deallocate() } }
+        defer {
+            for buffer in buffers { buffer?.deallocate() }
+        }
         let lengths = payloads.map { Int32($0?.count ?? 0) }
         let pointers: [UnsafePointer<CChar>?] = buffers.map { $0.map { UnsafePointer($0.baseAddress!) } }
         let result = PQexecParams(handle, sql, Int32(pointers.count), types, pointers, lengths, formats, 0)
@@ -262,7 +264,9 @@ final class PostgresConnection: SQLConnection, @unchecked Sendable {
     /// Calls `body` with a NULL-terminated array of C strings.
     private static func withCStrings<T>(_ strings: [String], _ body: ([UnsafePointer<CChar>?]) -> T) -> T {
         let copies = strings.map { strdup($0) }
-        defer { copies.forEach { free($0) } }
+        defer {
+            for copy in copies { free(copy) }
+        }
         return body(copies.map { UnsafePointer($0) } + [nil])
     }
 

@@ -81,7 +81,8 @@ public enum PostgresTestServer {
         }
         func run(_ tool: String, _ arguments: [String]) throws {
             let command = [binDirectory + "/" + tool] + arguments
-            try runProcess(asPostgresUser ? ["/usr/sbin/runuser", "-u", "postgres", "--"] + command : command, name: tool, log: directory + "/commands.log")
+            try runProcess(
+                asPostgresUser ? ["/usr/sbin/runuser", "-u", "postgres", "--"] + command : command, name: tool, log: directory + "/commands.log")
         }
         let data = directory + "/data"
         try run("initdb", ["-D", data, "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8", "--locale=C"])
@@ -121,7 +122,9 @@ public enum PostgresTestServer {
         posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_APPEND, 0o644)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
         let arguments = command.map { strdup($0) } + [nil]
-        defer { arguments.forEach { free($0) } }
+        defer {
+            for argument in arguments { free(argument) }
+        }
         var pid: pid_t = 0
         let spawned = posix_spawn(&pid, command[0], &actions, nil, arguments, environ)
         guard spawned == 0 else { throw PostgresTestServerError("Cannot run \(name): \(String(cString: strerror(spawned))).") }
