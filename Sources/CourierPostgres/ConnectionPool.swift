@@ -51,7 +51,7 @@ final class ConnectionPool: Sendable {
         self.configuration = configuration
     }
 
-    /// Lends a connection to `work` on the connection's own queue, then takes it back.
+    /// Lends a connection to `work` on the connection's own thread, then takes it back.
     func withConnection<T: Sendable>(_ work: @escaping @Sendable (PostgresConnection) throws -> T) async throws -> T {
         let connection = try await acquire()
         defer { release(connection) }

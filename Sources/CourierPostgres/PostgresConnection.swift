@@ -1,25 +1,24 @@
 import CLibPQ
 import CourierStorage
-import Dispatch
 import Glibc
 
-/// One libpq connection with the serial queue every call on it runs on.
+/// One libpq connection with the thread every call on it runs on.
 ///
 /// `@unchecked Sendable` is safe because the pool lends a connection to one caller at a time and
-/// that caller only touches it inside `run(_:)`, on the connection's own serial queue, so libpq
-/// never sees concurrent calls on a handle.
+/// that caller only touches it inside `run(_:)`, on the connection's own thread, so libpq never
+/// sees concurrent calls on a handle.
 final class PostgresConnection: SQLConnection, @unchecked Sendable {
     let dialect = SQLDialect.postgresql
     private let handle: OpaquePointer
-    private let queue: DispatchQueue
+    private let thread: ConnectionThread
     /// Whether a statement of the current transaction failed with a serialization failure or a
     /// deadlock; kept apart from the thrown `SQLError`, which the transaction's body may replace.
     private var transactionHitConflict = false
 
-    /// Connects with `parameters` (libpq keywords and values, in order) on `queue`'s thread.
+    /// Connects with `parameters` (libpq keywords and values, in order); call it on `thread`.
     ///
     /// - Throws: `SQLError` with libpq's reason, `password` removed.
-    private init(parameters: [(String, String)], password: String?, queue: DispatchQueue) throws {
+    private init(parameters: [(String, String)], password: String?, thread: ConnectionThread) throws {
         let handle = Self.withCStrings(parameters.map(\.0)) { keywords in
             Self.withCStrings(parameters.map(\.1)) { values in
                 PQconnectdbParams(keywords, values, 1)
@@ -32,31 +31,34 @@ final class PostgresConnection: SQLConnection, @unchecked Sendable {
             throw SQLError(.other, reason.trimmingTrailingWhitespace())
         }
         self.handle = handle
-        self.queue = queue
+        self.thread = thread
         // libpq prints notices (such as "there is no transaction in progress") to stderr by default.
         PQsetNoticeProcessor(handle, { _, _ in }, nil)
     }
 
     deinit {
         PQfinish(handle)
+        thread.stop()
     }
 
-    /// Opens a connection on a new serial queue, off the caller's thread.
+    /// Opens a connection on a new thread of its own, off the caller's thread.
     ///
     /// - Parameters:
     ///   - conninfo: a `postgres://` URI or `key=value` connection string.
     ///   - connectTimeoutSeconds: libpq's `connect_timeout`, used unless `conninfo` sets one.
-    ///   - label: the queue's label.
+    ///   - label: the thread's name.
     static func open(conninfo: String, connectTimeoutSeconds: Int, label: String) async throws -> PostgresConnection {
-        let queue = DispatchQueue(label: label)
+        let thread = ConnectionThread(name: label)
         // Later keywords override earlier ones, so the connection string's own settings win.
         let parameters = [
             ("connect_timeout", String(connectTimeoutSeconds)), ("application_name", "courier"), ("dbname", conninfo),
         ]
         let password = ConnectionString.password(of: conninfo)
         return try await withCheckedThrowingContinuation { continuation in
-            queue.async {
-                continuation.resume(with: Result { try PostgresConnection(parameters: parameters, password: password, queue: queue) })
+            thread.submit {
+                let result = Result { try PostgresConnection(parameters: parameters, password: password, thread: thread) }
+                if case .failure = result { thread.stop() }
+                continuation.resume(with: result)
             }
         }
     }
@@ -66,10 +68,10 @@ final class PostgresConnection: SQLConnection, @unchecked Sendable {
         PQstatus(handle) == CONNECTION_OK && PQtransactionStatus(handle) == PQTRANS_IDLE
     }
 
-    /// Runs `work` on the connection's queue and resumes the caller with its result.
+    /// Runs `work` on the connection's thread and resumes the caller with its result.
     func run<T: Sendable>(_ work: @escaping @Sendable (PostgresConnection) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
-            queue.async { continuation.resume(with: Result { try work(self) }) }
+            thread.submit { continuation.resume(with: Result { try work(self) }) }
         }
     }
 

@@ -3,8 +3,8 @@ import CourierStorage
 
 /// A PostgreSQL database reached through libpq, with a small pool of connections.
 ///
-/// Every transaction runs on the lent connection's own serial queue, never on Swift's cooperative
-/// pool: callers suspend on a continuation until it has finished.
+/// Every transaction runs on the lent connection's own thread, never on Swift's cooperative pool
+/// nor libdispatch's: callers suspend on a continuation until it has finished.
 ///
 /// - Reads run in `REPEATABLE READ READ ONLY` transactions, so each sees one snapshot.
 /// - Writes run in `SERIALIZABLE` transactions: concurrent writers (other tasks, other

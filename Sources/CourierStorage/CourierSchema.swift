@@ -4,8 +4,8 @@
 /// - dates are `BIGINT` milliseconds since 1970;
 /// - every unique constraint or index on a natural key has `name` in its columns or its name, and
 ///   the token secret's has `secret_hash`, so a violation can be told apart from a duplicate id;
-/// - text compares byte-wise (SQLite's `BINARY`; a PostgreSQL schema must use `COLLATE "C"`), so
-///   orderings match `InMemoryStore`.
+/// - text compares byte-wise (SQLite's `BINARY`; PostgreSQL columns are `TEXT COLLATE "C"`), so
+///   orderings match `InMemoryStore`; blobs are `BLOB` in SQLite and `BYTEA` in PostgreSQL.
 public enum CourierSchema {
     /// Every migration of the schema for `dialect`, in version order.
     public static func migrations(for dialect: SQLDialect) -> [Migration] {

@@ -1,5 +1,4 @@
 import CourierPostgres
-import Dispatch
 import Foundation
 import Glibc
 import Synchronization
@@ -7,10 +6,10 @@ import Synchronization
 /// A PostgreSQL server for tests, shared by every test of the process, and fresh databases on it.
 ///
 /// When `COURIER_TEST_POSTGRES_URL` is set (a `postgres://` URL of a PostgreSQL 15 or newer server
-/// whose user may create databases; the databases are left behind),
-/// tests use that server. Otherwise the first call `initdb`s a cluster into a temporary directory
-/// and starts PostgreSQL 15 from `/usr/lib/postgresql/15/bin` (or `COURIER_POSTGRES_BIN`) on a
-/// free loopback port with `fsync=off`, at a low CPU priority; when the process runs as root, the cluster belongs to the
+/// whose user may create databases; the databases are left behind), tests use that server.
+/// Otherwise the first call `initdb`s a cluster into a temporary directory and starts PostgreSQL 15
+/// from `/usr/lib/postgresql/15/bin` (or `COURIER_POSTGRES_BIN`) on a free loopback port with
+/// `fsync=off`, at a low CPU priority; when the process runs as root, the cluster belongs to the
 /// `postgres` user and its commands run through `runuser`. The server is stopped and its directory
 /// removed when the process exits normally.
 ///
@@ -37,27 +36,29 @@ public enum PostgresTestServer {
     /// The URL of the server's maintenance database, starting the server on the first call.
     public static func serverURL() async throws -> String {
         try await withCheckedThrowingContinuation { continuation in
-            // A serial queue: concurrent first callers wait for one start instead of racing.
-            startQueue.async { continuation.resume(with: startOnce()) }
+            // A thread of its own: starting blocks for a second or two, which no pool thread may do.
+            Thread.detachNewThread { continuation.resume(with: startOnce()) }
         }
     }
 
-    private static let startQueue = DispatchQueue(label: "courier.tests.postgres-start")
+    /// How the first start went; held locked while starting, so concurrent first callers wait for one start.
     private static let started = Mutex<Result<String, PostgresTestServerError>?>(nil)
 
     /// The running server, so the exit handler can stop it.
     private static let running = Mutex<(pid: pid_t, directory: String)?>(nil)
 
     private static func startOnce() -> Result<String, PostgresTestServerError> {
-        if let result = started.withLock({ $0 }) { return result }
-        let result: Result<String, PostgresTestServerError>
-        if let url = ProcessInfo.processInfo.environment["COURIER_TEST_POSTGRES_URL"], !url.isEmpty {
-            result = .success(url)
-        } else {
-            result = Result { try startServer() }.mapError { $0 as? PostgresTestServerError ?? PostgresTestServerError("\($0)") }
+        started.withLock { started in
+            if let started { return started }
+            let result: Result<String, PostgresTestServerError>
+            if let url = ProcessInfo.processInfo.environment["COURIER_TEST_POSTGRES_URL"], !url.isEmpty {
+                result = .success(url)
+            } else {
+                result = Result { try startServer() }.mapError { $0 as? PostgresTestServerError ?? PostgresTestServerError("\($0)") }
+            }
+            started = result
+            return result
         }
-        started.withLock { $0 = result }
-        return result
     }
 
     private static func startServer() throws -> String {
@@ -162,6 +163,7 @@ public enum PostgresTestServer {
 
 /// Why the tests' PostgreSQL server could not be reached or started.
 public struct PostgresTestServerError: Error, Sendable, CustomStringConvertible {
+    /// What failed, with the failing command's output when there is one.
     public let description: String
 
     init(_ description: String) {
