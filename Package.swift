@@ -11,6 +11,7 @@ let package = Package(
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CMicroHTTPD", pkgConfig: "libmicrohttpd", providers: [.apt(["libmicrohttpd-dev"])]),
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
 
         // MARK: - Libraries, by layer
         /// Domain: models, errors, repository protocols and use cases. No I/O.
@@ -25,6 +26,8 @@ let package = Package(
         .target(name: "CourierStorage", dependencies: ["CourierCore"]),
         /// SQLite implementation of the SQL layer.
         .target(name: "CourierSQLite", dependencies: ["CourierCore", "CourierStorage", "CSQLite"]),
+        /// PostgreSQL implementation of the SQL layer, on libpq with a small connection pool.
+        .target(name: "CourierPostgres", dependencies: ["CourierCore", "CourierStorage", "CLibPQ"]),
         /// Attestations: DSSE envelopes and Sigstore bundles, in-toto statements, Chainloop predicates, signing and verification.
         .target(name: "CourierAttestation", dependencies: ["CourierCore", "CourierCrypto", "CourierIntegrationKit"]),
         /// The integration extension point: protocol, descriptors, input schemas and their validation.
@@ -61,7 +64,7 @@ let package = Package(
         .target(
             name: "CourierServer",
             dependencies: [
-                "CourierCore", "CourierCrypto", "CourierStorage", "CourierSQLite", "CourierHTTP", "CourierAPI",
+                "CourierCore", "CourierCrypto", "CourierStorage", "CourierSQLite", "CourierPostgres", "CourierHTTP", "CourierAPI",
                 "CourierLogging", "CourierWire", "CourierIntegrationKit", "CourierDependencyTrack", "CourierDiscord", "CourierGUAC",
                 "CourierOCIRegistry", "CourierSlack", "CourierSMTP", "CourierWebhook", "CourierHTTPClient", "CourierDelivery", "CourierCAS",
             ]
@@ -74,7 +77,7 @@ let package = Package(
         /// Test doubles and conformance suites shared by the test targets.
         .target(
             name: "CourierTestSupport",
-            dependencies: ["CourierCore", "CourierStorage", "CourierCrypto"]
+            dependencies: ["CourierCore", "CourierStorage", "CourierCrypto", "CourierPostgres"]
         ),
 
         // MARK: - Executable
@@ -84,7 +87,7 @@ let package = Package(
         .testTarget(name: "CourierCoreTests", dependencies: ["CourierCore", "CourierStorage", "CourierTestSupport"]),
         .testTarget(
             name: "CourierStorageTests",
-            dependencies: ["CourierCore", "CourierStorage", "CourierSQLite", "CourierTestSupport"]
+            dependencies: ["CourierCore", "CourierStorage", "CourierSQLite", "CourierPostgres", "CourierTestSupport"]
         ),
         .testTarget(
             name: "CourierIntegrationTests",

@@ -7,7 +7,6 @@ import CourierHTTP
 import CourierHTTPClient
 import CourierIntegrationKit
 import CourierLogging
-import CourierSQLite
 import CourierStorage
 import Foundation
 
@@ -20,7 +19,7 @@ struct Application: Sendable {
     /// Opens the data directory and the store, bootstraps an empty store and binds the HTTP server.
     static func start(_ configuration: ServerConfiguration, logger: Logger) async throws -> Application {
         try DataDirectory.prepare(configuration.dataDirectory)
-        let store = try await SQLStore.sqlite(path: configuration.databasePath)
+        let store = try await configuration.database.openStore()
         let processEnvironment = ProcessInfo.processInfo.environment
         var keyring = try MasterKeySource.load(dataDirectory: configuration.dataDirectory, environment: processEnvironment)
         if configuration.rotateMasterKey {

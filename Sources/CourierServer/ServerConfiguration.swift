@@ -1,5 +1,8 @@
 import CourierCore
 import CourierDelivery
+import CourierPostgres
+import CourierSQLite
+import CourierStorage
 import Foundation
 
 /// The validated configuration of one `courier serve` process.
@@ -9,8 +12,8 @@ public struct ServerConfiguration: Sendable {
     public var port: Int
     /// Data directory holding the SQLite database, CAS, master key and `owner.token`.
     public var dataDirectory: URL
-    /// Path of the SQLite database file.
-    public var databasePath: String
+    /// The database holding Courier's state.
+    public var database: DatabaseLocation
     /// Directory of the filesystem CAS.
     public var casDirectory: URL
     /// Re-encrypt all credentials under a new master key before serving.
@@ -23,7 +26,7 @@ public struct ServerConfiguration: Sendable {
     /// ## Defaults
     /// - listen `127.0.0.1:8080`
     /// - data directory `COURIER_DATA_DIR`, else `./.courier`
-    /// - database `sqlite:<data-dir>/courier.db`
+    /// - database `sqlite:<data-dir>/courier.db`; `postgres://…` (or `postgresql://…`) selects PostgreSQL
     /// - CAS `file:<data-dir>/cas`
     ///
     /// - Throws: `invalid_argument` naming the option and the fix.
@@ -32,7 +35,7 @@ public struct ServerConfiguration: Sendable {
         let directory = options.dataDirectory ?? environment["COURIER_DATA_DIR"] ?? "./.courier"
         guard !directory.isEmpty else { throw .invalid("--data-dir must not be empty.") }
         dataDirectory = URL(fileURLWithPath: directory).standardizedFileURL
-        databasePath = try Self.parseDatabase(options.database, dataDirectory: dataDirectory)
+        database = try Self.parseDatabase(options.database, dataDirectory: dataDirectory)
         casDirectory = try Self.parseCAS(options.cas, dataDirectory: dataDirectory)
         rotateMasterKey = options.rotateMasterKey
         delivery = try Self.parseDelivery(environment)
@@ -90,14 +93,17 @@ public struct ServerConfiguration: Sendable {
         return (host, port)
     }
 
-    static func parseDatabase(_ value: String?, dataDirectory: URL) throws(CourierError) -> String {
-        guard let value else { return dataDirectory.appendingPathComponent("courier.db").path }
+    static func parseDatabase(_ value: String?, dataDirectory: URL) throws(CourierError) -> DatabaseLocation {
+        guard let value else { return .sqlite(path: dataDirectory.appendingPathComponent("courier.db").path) }
         if value.hasPrefix("sqlite:") {
             let path = String(value.dropFirst("sqlite:".count))
             guard !path.isEmpty else { throw .invalid("--database 'sqlite:' needs a file path, e.g. sqlite:/var/lib/courier/courier.db.") }
-            return path
+            return .sqlite(path: path)
         }
-        throw .invalid("--database '\(Self.redacted(value))' is not supported; use sqlite:PATH.")
+        if value.hasPrefix("postgres://") || value.hasPrefix("postgresql://") {
+            return .postgres(connectionString: value)
+        }
+        throw .invalid("--database '\(Self.redacted(value))' is not supported; use sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DATABASE.")
     }
 
     static func parseCAS(_ value: String?, dataDirectory: URL) throws(CourierError) -> URL {
@@ -116,5 +122,29 @@ public struct ServerConfiguration: Sendable {
         components.user = nil
         components.password = nil
         return components.string ?? "<redacted>"
+    }
+}
+
+/// Where `courier serve` keeps its state.
+public enum DatabaseLocation: Sendable, Equatable, CustomStringConvertible {
+    /// A SQLite database file, for one server process.
+    case sqlite(path: String)
+    /// A PostgreSQL database, which several replicas can share; a libpq `postgres://` URL.
+    case postgres(connectionString: String)
+
+    /// The location without any password, for messages and logs.
+    public var description: String {
+        switch self {
+        case .sqlite(let path): "sqlite:\(path)"
+        case .postgres(let connectionString): ServerConfiguration.redacted(connectionString)
+        }
+    }
+
+    /// Opens the database, creating (SQLite) and migrating its schema as needed.
+    func openStore() async throws -> SQLStore {
+        switch self {
+        case .sqlite(let path): try await SQLStore.sqlite(path: path)
+        case .postgres(let connectionString): try await SQLStore.postgres(connectionString: connectionString)
+        }
     }
 }

@@ -22,7 +22,8 @@ public struct Migration: Sendable, Hashable {
 /// Applies migrations and records them in the `schema_migrations(version, name, applied_at)` table.
 public enum Migrator {
     /// Applies the migrations the database has not recorded yet, in version order, each in its own
-    /// write transaction; running it again applies nothing new.
+    /// write transaction holding the migration lock (`SQLDatabase.withMigrationLock`); running it
+    /// again applies nothing new, and processes migrating together apply each migration once.
     ///
     /// - Parameters:
     ///   - migrations: every migration of the schema, with unique versions.
@@ -39,7 +40,7 @@ public enum Migrator {
         let ordered = migrations.sorted { $0.version < $1.version }
         precondition(Set(ordered.map(\.version)).count == ordered.count, "Migration versions must be unique.")
         let known = Set(ordered.map(\.version))
-        let recorded = try await database.write { connection in
+        let recorded = try await database.withMigrationLock { connection in
             try createTable(connection)
             return try appliedVersions(connection)
         }
@@ -51,7 +52,7 @@ public enum Migrator {
         }
         var applied: [Migration] = []
         for migration in ordered where !recorded.contains(migration.version) {
-            let didApply = try await database.write { connection in
+            let didApply = try await database.withMigrationLock { connection in
                 // Another process may have applied it since the versions were read.
                 guard try !appliedVersions(connection).contains(migration.version) else { return false }
                 try connection.executeScript(unsafeSQL: migration.sql)

@@ -38,7 +38,23 @@ public protocol SQLDatabase: Sendable {
     func read<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T
 
     /// Runs `body` in a read-write transaction; its writes commit together when it returns.
+    ///
+    /// A database that detects conflicts between concurrent writers (PostgreSQL) may roll the
+    /// transaction back and run `body` again, so `body` must have no effects outside the connection.
     func write<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T
+
+    /// Runs `body` in a read-write transaction that first takes the database-wide migration lock,
+    /// so schema changes from several processes starting together run one at a time, and each
+    /// statement of `body` sees every migration committed before the lock was granted.
+    func withMigrationLock<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T
+}
+
+extension SQLDatabase {
+    /// A plain `write`: enough for a database whose write transactions already exclude each
+    /// other from their start (SQLite's `BEGIN IMMEDIATE`).
+    public func withMigrationLock<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {
+        try await write(body)
+    }
 }
 
 /// A failure reported by a SQL database or while decoding its rows.
@@ -54,8 +70,11 @@ public struct SQLError: Error, Sendable, Hashable, CustomStringConvertible {
         case foreignKeyViolation
         /// Another constraint (check, not null) rejected the statement.
         case constraintViolation
-        /// The database stayed locked by another process for longer than the busy timeout.
+        /// The database stayed locked by another process for longer than the busy timeout, or
+        /// concurrent transactions kept conflicting after every retry.
         case busy
+        /// A bound value the database cannot store, such as text with a NUL character in PostgreSQL.
+        case unsupportedValue
         /// A row did not have the column or type the caller expected.
         case decoding
         /// Any other database failure.

@@ -31,6 +31,8 @@ public struct SQLStore: Store {
     private static func mappingErrors<T>(_ operation: () async throws -> T) async throws -> T {
         do {
             return try await operation()
+        } catch let error as SQLError where error.kind == .unsupportedValue {
+            throw CourierError(.invalidArgument, "Text values must not contain NUL characters.", cause: error)
         } catch let error as SQLError {
             throw CourierError.internal(error)
         }
@@ -394,12 +396,20 @@ struct SQLStoreTransaction: StoreTransaction {
     }
 
     func claimDueDeliveries(now: Date, limit: Int, owner: String, leaseExpiresAt: Date) throws -> [Delivery] {
-        let due = try connection.query(
+        var selectDue =
             Self.selectDeliveries + """
                  WHERE state IN ('pending', 'retrying') AND next_attempt_at <= \(now) \
                 AND (lease_expires_at IS NULL OR lease_expires_at <= \(now)) ORDER BY next_attempt_at, id LIMIT \(limit)
                 """
-        ).map(Self.delivery(from:))
+        switch connection.dialect {
+        case .sqlite:
+            // The writer connection is the only one: nothing else can claim until this transaction ends.
+            break
+        case .postgresql:
+            // Concurrent claimers (other workers, other replicas) lock disjoint due rows instead of waiting for each other.
+            selectDue += " FOR UPDATE SKIP LOCKED"
+        }
+        let due = try connection.query(selectDue).map(Self.delivery(from:))
         return try due.map { delivery in
             try connection.execute(
                 "UPDATE deliveries SET lease_owner = \(owner), lease_expires_at = \(leaseExpiresAt) WHERE id = \(delivery.id)"

@@ -42,6 +42,7 @@ public enum StoreConformance: String, CaseIterable, Sendable, CustomStringConver
     case attestations
     case deliveriesAndTheirAttemptsAndParts
     case claimingLeasesDueDeliveriesOnce
+    case concurrentClaimsNeverShareADelivery
 
     public var description: String { rawValue }
 
@@ -73,6 +74,7 @@ public enum StoreConformance: String, CaseIterable, Sendable, CustomStringConver
         case .attestations: try await Self.checkAttestations(store)
         case .deliveriesAndTheirAttemptsAndParts: try await Self.checkDeliveries(store)
         case .claimingLeasesDueDeliveriesOnce: try await Self.checkClaiming(store)
+        case .concurrentClaimsNeverShareADelivery: try await Self.checkConcurrentClaims(store)
         }
     }
 
@@ -496,7 +498,6 @@ public enum StoreConformance: String, CaseIterable, Sendable, CustomStringConver
             "?1 $1 :name @name",
             "quotes \" ' ` and backslash \\",
             "line\nbreak\ttab",
-            "nul\u{0}byte",
             "ünïcödé ✓ 🚀 日本語",
             "",
         ]
@@ -518,6 +519,15 @@ public enum StoreConformance: String, CaseIterable, Sendable, CustomStringConver
         #expect(found.organization?.id == "org-1")
         #expect(found.project == web)
         #expect(found.workflows == workflows)
+
+        // PostgreSQL cannot store NUL in text: a store either keeps it or refuses it, never truncates it.
+        let withNUL = workflow("wf-nul", in: web, name: "wf-nul", description: "nul\u{0}byte")
+        do {
+            try await store.write { try $0.insertWorkflow(withNUL) }
+            #expect(try await store.read { try $0.workflow(organizationID: "org-1", id: "wf-nul") } == withNUL)
+        } catch let error as CourierError {
+            #expect(error.code == .invalidArgument && error.message == "Text values must not contain NUL characters.", "\(error)")
+        }
     }
 
     static func checkConcurrentWrites(_ store: any Store) async throws {
@@ -903,6 +913,40 @@ public enum StoreConformance: String, CaseIterable, Sendable, CustomStringConver
                 DeliveryCount(integrationKind: "webhook", state: .pending, count: 2),
             ])
         #expect(details.earliest == at(2))
+    }
+
+    static func checkConcurrentClaims(_ store: any Store) async throws {
+        try await seedDeliveryFixtures(store)
+        let ids = (0..<40).map { String(format: "d-%02d", $0) }
+        try await store.write { tx in
+            for (index, id) in ids.enumerated() {
+                try tx.insertDelivery(delivery(id, attestation: nil, attachment: nil, due: at(Double(index % 5))))
+            }
+        }
+        // Eight workers claim small batches from the same due set until nothing is left.
+        let claims = try await withThrowingTaskGroup(of: [(String, String)].self) { group in
+            for worker in 0..<8 {
+                group.addTask {
+                    var claimed: [(String, String)] = []
+                    while true {
+                        let batch = try await store.write { tx in
+                            try tx.claimDueDeliveries(now: at(10), limit: 3, owner: "w\(worker)", leaseExpiresAt: at(40))
+                        }
+                        if batch.isEmpty { return claimed }
+                        claimed += batch.map { ($0.id, $0.leaseOwner ?? "") }
+                    }
+                }
+            }
+            var all: [(String, String)] = []
+            for try await claimed in group { all += claimed }
+            return all
+        }
+        #expect(claims.map(\.0).sorted() == ids, "each due delivery is claimed exactly once")
+        let owners = try await store.read { tx in
+            try ids.map { try tx.delivery(organizationID: "org-1", id: $0)?.leaseOwner ?? "" }
+        }
+        let claimedOwners = Dictionary(claims, uniquingKeysWith: { first, _ in first })
+        #expect(owners == ids.map { claimedOwners[$0] ?? "" }, "the stored lease names the worker that got the delivery")
     }
 
     static func checkClaiming(_ store: any Store) async throws {

@@ -101,7 +101,9 @@ import Testing
         #expect(badListen.status == 2 && badListen.stderr.contains("Invalid value 'nowhere' for '--listen <host:port>'"))
         let badDatabase = try await runCourier(["serve", "--listen", "127.0.0.1:0", "--database", "mysql://u:hunter2@db/x"], environment: [:])
         #expect(badDatabase.status == 1)
-        #expect(badDatabase.stderr == "Error: --database 'mysql://db/x' is not supported; use sqlite:PATH.\n")
+        #expect(
+            badDatabase.stderr
+                == "Error: --database 'mysql://db/x' is not supported; use sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DATABASE.\n")
     }
 
     @Test func oversizedBodiesAreRefusedWith413() async throws {

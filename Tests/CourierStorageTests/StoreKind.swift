@@ -1,6 +1,8 @@
 import CourierCore
+import CourierPostgres
 import CourierSQLite
 import CourierStorage
+import CourierTestSupport
 import Foundation
 
 /// A directory under the system's temporary directory, removed when the value is released.
@@ -24,6 +26,8 @@ final class TemporaryDirectory: Sendable {
 enum StoreKind: String, CaseIterable, Sendable, CustomStringConvertible {
     case inMemory
     case sqlite
+    /// A fresh database on the tests' PostgreSQL server (`PostgresTestServer`).
+    case postgres
 
     var description: String { rawValue }
 
@@ -35,6 +39,8 @@ enum StoreKind: String, CaseIterable, Sendable, CustomStringConvertible {
         case .sqlite:
             let directory = try TemporaryDirectory()
             return (try await SQLStore.sqlite(path: directory.path("courier.db")), directory)
+        case .postgres:
+            return (try await SQLStore.postgres(connectionString: try await PostgresTestServer.freshDatabase()), nil)
         }
     }
 }
