@@ -11,6 +11,7 @@ let package = Package(
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CMicroHTTPD", pkgConfig: "libmicrohttpd", providers: [.apt(["libmicrohttpd-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
 
         // MARK: - Libraries, by layer
         /// Domain: models, errors, repository protocols and use cases. No I/O.
@@ -35,9 +36,10 @@ let package = Package(
         .target(name: "CourierDependencyTrack", dependencies: ["CourierCore", "CourierIntegrationKit"]),
         .target(name: "CourierDiscord", dependencies: ["CourierCore", "CourierIntegrationKit"]),
         .target(name: "CourierGUAC", dependencies: ["CourierCore", "CourierIntegrationKit"]),
-        .target(name: "CourierOCIRegistry", dependencies: ["CourierCore", "CourierIntegrationKit"]),
+        .target(name: "CourierOCIRegistry", dependencies: ["CourierCore", "CourierCrypto", "CourierIntegrationKit"]),
         .target(name: "CourierSlack", dependencies: ["CourierCore", "CourierIntegrationKit"]),
-        .target(name: "CourierSMTP", dependencies: ["CourierCore", "CourierIntegrationKit"]),
+        /// SMTP mail through libcurl (`CurlMailTransport`) behind the `MailTransport` boundary.
+        .target(name: "CourierSMTP", dependencies: ["CourierCore", "CourierIntegrationKit", "CCurl"]),
         .target(name: "CourierWebhook", dependencies: ["CourierCore", "CourierCrypto", "CourierIntegrationKit"]),
         /// The delivery pipeline: outbox workers with leases, retries and attempt records.
         .target(

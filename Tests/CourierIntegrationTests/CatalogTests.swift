@@ -103,9 +103,7 @@ import Testing
         ("dependency-track", #"{"instanceURI": "https://dt.example.com", "apiKey": "k"}"#),
         ("discord-webhook", #"{"webhook": "https://discord.com/api/webhooks/1/x"}"#),
         ("guac", #"{"bucket": "b", "credentials": "{}"}"#),
-        ("oci-registry", #"{"repository": "ghcr.io/org/repo", "username": "u", "password": "p"}"#),
         ("slack-webhook", #"{"webhook": "https://hooks.slack.com/services/x"}"#),
-        ("smtp", #"{"to": "a@example.com", "from": "b@example.com", "user": "u", "password": "p", "host": "h", "port": "587"}"#),
     ]
 
     @Test(arguments: validPayloads)
