@@ -72,7 +72,6 @@ private enum CurlSMTPTransfer {
         set(ccurl_setopt_string(handle, CURLOPT_MAIL_FROM, "<\(mail.sender)>"))
         set(ccurl_setopt_slist(handle, CURLOPT_MAIL_RCPT, recipients))
         set(ccurl_setopt_long(handle, CURLOPT_UPLOAD, 1))
-        set(ccurl_setopt_long(handle, CURLOPT_INFILESIZE_LARGE, mail.data.count))
         set(ccurl_setopt_read_function(handle, readPayload))
         set(ccurl_setopt_pointer(handle, CURLOPT_READDATA, statePointer.toOpaque()))
         // The debug callback sees the server's replies; it keeps the last one to explain failures.

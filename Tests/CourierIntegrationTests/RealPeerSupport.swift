@@ -82,8 +82,14 @@ struct PeerError: Error, CustomStringConvertible {
     }
 }
 
-/// A child process started with `posix_spawn`, its output sent to files. Only its pid is kept, so it is a value that
-/// any task may stop.
+/// glibc's `posix_spawn_file_actions_addclosefrom_np`, which Swift's Glibc module does not export.
+private let closeFromAction: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)? = {
+    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else { return nil }
+    return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
+}()
+
+/// A child process started with `posix_spawn`, its output sent to files and no other descriptor inherited. Only its
+/// pid is kept, so it is a value that any task may stop.
 struct SpawnedProcess: Sendable {
     /// The process ID.
     let pid: pid_t
@@ -97,6 +103,11 @@ struct SpawnedProcess: Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, standardOutput, O_WRONLY | O_CREAT | O_APPEND, 0o644)
         posix_spawn_file_actions_addopen(&actions, 2, standardError, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        // Nothing else is inherited: a long-lived peer holding a copy of another test's pipe or socket would keep that
+        // test from ever seeing end-of-file or a closed connection.
+        guard let closeFrom = closeFromAction, closeFrom(&actions, 3) == 0 else {
+            throw PeerError("posix_spawn_file_actions_addclosefrom_np (glibc 2.34+) is unavailable")
+        }
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { for argument in argv { free(argument) } }
         var pid: pid_t = 0
