@@ -1,5 +1,6 @@
 import CCurl
 import Foundation
+import Synchronization
 
 /// The live ``MailTransport``: libcurl's SMTP client.
 ///
@@ -9,19 +10,35 @@ import Foundation
 ///   (`CURLOPT_CAINFO_BLOB`), else the system store;
 /// - AUTH with the account when a user name is given; connect and overall timeouts;
 /// - each transfer runs on a thread of its own, so the blocking `curl_easy_perform` never occupies a thread of Swift's
-///   cooperative pool.
+///   cooperative pool; cancelling the calling task aborts the transfer.
 public struct CurlMailTransport: MailTransport {
     /// Creates the transport.
     public init() {}
 
     public func send(_ mail: OutgoingMail, through server: SMTPServer) async throws(MailTransportError) {
-        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<Void, MailTransportError>, Never>) in
-            let thread = Thread { continuation.resume(returning: CurlSMTPTransfer.perform(mail, through: server)) }
-            thread.name = "courier-smtp"
-            thread.start()
+        let cancellation = CancellationFlag()
+        let result = await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Result<Void, MailTransportError>, Never>) in
+                let thread = Thread {
+                    continuation.resume(returning: CurlSMTPTransfer.perform(mail, through: server, cancellation: cancellation))
+                }
+                thread.name = "courier-smtp"
+                thread.start()
+            }
+        } onCancel: {
+            cancellation.cancel()
         }
         try result.get()
     }
+}
+
+/// Set when the task waiting for a transfer is cancelled; the transfer's progress callback reads it.
+private final class CancellationFlag: Sendable {
+    private let cancelled = Atomic(false)
+
+    func cancel() { cancelled.store(true, ordering: .relaxed) }
+
+    var isCancelled: Bool { cancelled.load(ordering: .relaxed) }
 }
 
 /// `curl_global_init`, run once before the first transfer (Swift runs a global's initialiser exactly once).
@@ -29,14 +46,14 @@ private let curlGlobalInitialization: CURLcode = curl_global_init(Int(CURL_GLOBA
 
 /// One blocking SMTP transfer through a curl easy handle.
 private enum CurlSMTPTransfer {
-    static func perform(_ mail: OutgoingMail, through server: SMTPServer) -> Result<Void, MailTransportError> {
+    static func perform(_ mail: OutgoingMail, through server: SMTPServer, cancellation: CancellationFlag) -> Result<Void, MailTransportError> {
         let destination = server.host.contains(":") ? "[\(server.host)]:\(server.port)" : "\(server.host):\(server.port)"
         guard curlGlobalInitialization == CURLE_OK, let handle = curl_easy_init() else {
             return .failure(.transportFailed("libcurl could not be initialised"))
         }
         defer { curl_easy_cleanup(handle) }
 
-        let state = TransferState(payload: mail.data)
+        let state = TransferState(payload: mail.data, cancellation: cancellation)
         let statePointer = Unmanaged.passRetained(state)
         defer { statePointer.release() }
         let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE))
@@ -74,6 +91,9 @@ private enum CurlSMTPTransfer {
         set(ccurl_setopt_long(handle, CURLOPT_UPLOAD, 1))
         set(ccurl_setopt_read_function(handle, readPayload))
         set(ccurl_setopt_pointer(handle, CURLOPT_READDATA, statePointer.toOpaque()))
+        set(ccurl_setopt_long(handle, CURLOPT_NOPROGRESS, 0))
+        set(ccurl_setopt_progress_function(handle, abortWhenCancelled))
+        set(ccurl_setopt_pointer(handle, CURLOPT_XFERINFODATA, statePointer.toOpaque()))
         // The debug callback sees the server's replies; it keeps the last one to explain failures.
         set(ccurl_setopt_long(handle, CURLOPT_VERBOSE, 1))
         set(ccurl_setopt_debug_function(handle, recordServerReply))
@@ -101,6 +121,8 @@ private enum CurlSMTPTransfer {
         switch result {
         case CURLE_LOGIN_DENIED:
             return .authenticationFailed(reply)
+        case CURLE_ABORTED_BY_CALLBACK:
+            return .transportFailed("sending to \(destination) was cancelled")
         case CURLE_OPERATION_TIMEDOUT:
             // Some servers stall instead of answering or closing the connection after refusing AUTH.
             if errorReply?.hasPrefix("535") == true { return .authenticationFailed(reply) }
@@ -127,15 +149,24 @@ private enum CurlSMTPTransfer {
     }
 }
 
-/// The message being uploaded and the server's last error reply; touched only by the transfer's own thread.
+/// The message being uploaded and the server's last error reply; touched only by the transfer's own thread (the
+/// cancellation flag is atomic).
 private final class TransferState {
     let payload: [UInt8]
+    let cancellation: CancellationFlag
     var offset = 0
     var lastErrorReply: String?
 
-    init(payload: Data) {
+    init(payload: Data, cancellation: CancellationFlag) {
         self.payload = Array(payload)
+        self.cancellation = cancellation
     }
+}
+
+/// `CURLOPT_XFERINFOFUNCTION`, called about once a second and on every transfer step: non-zero aborts the transfer.
+private let abortWhenCancelled: curl_xferinfo_callback = { userdata, _, _, _, _ in
+    guard let userdata else { return 0 }
+    return Unmanaged<TransferState>.fromOpaque(userdata).takeUnretainedValue().cancellation.isCancelled ? 1 : 0
 }
 
 /// `CURLOPT_READFUNCTION`: copies the next chunk of the message into curl's buffer; 0 at the end.

@@ -110,7 +110,7 @@ public enum MailTransportError: Error, Sendable, Hashable, CustomStringConvertib
         case .authenticationFailed(let message):
             "authentication failed: the server refused the user name or password (\(message))"
         case .rejected(let code, let reply):
-            "the server refused the message with \(code): \(reply)"
+            reply.hasPrefix(String(code)) ? "the server refused the message: \(reply)" : "the server refused the message: \(code) \(reply)"
         }
     }
 }

@@ -28,9 +28,25 @@ enum RealPeers {
 
     /// A TCP port on 127.0.0.1 that nothing listens on right now (the kernel's pick for port 0).
     static func freePort() throws -> Int {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let (descriptor, port) = try bindLoopbackSocket()
+        close(descriptor)
+        return port
+    }
+
+    /// A socket listening on 127.0.0.1 that never accepts: clients connect (the kernel completes the handshake) and
+    /// then wait for a greeting that never comes. Close the descriptor when done.
+    static func silentListener() throws -> (descriptor: Int32, port: Int) {
+        let (descriptor, port) = try bindLoopbackSocket()
+        guard listen(descriptor, 8) == 0 else {
+            close(descriptor)
+            throw PeerError("listen() failed")
+        }
+        return (descriptor, port)
+    }
+
+    private static func bindLoopbackSocket() throws -> (Int32, Int) {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard descriptor >= 0 else { throw PeerError("socket() failed") }
-        defer { close(descriptor) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
@@ -41,8 +57,11 @@ enum RealPeers {
                 bind(descriptor, socketAddress, length) == 0 && getsockname(descriptor, socketAddress, &length) == 0
             }
         }
-        guard bound else { throw PeerError("binding a free port failed") }
-        return Int(UInt16(bigEndian: address.sin_port))
+        guard bound else {
+            close(descriptor)
+            throw PeerError("binding a loopback port failed")
+        }
+        return (descriptor, Int(UInt16(bigEndian: address.sin_port)))
     }
 
     /// Calls `check` every 50 ms until it returns true; throws once `timeout` has passed without success.

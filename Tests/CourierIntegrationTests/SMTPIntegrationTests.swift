@@ -256,6 +256,37 @@ private struct ReceivedMail {
         #expect(reason.hasPrefix("sending an email: could not connect to 127.0.0.1:\(port)"))
     }
 
+    @Test func cancellingTheSendingTaskAbortsTheTransfer() async throws {
+        let (descriptor, port) = try RealPeers.silentListener()
+        defer { close(descriptor) }
+        let server = SMTPServer(
+            host: "127.0.0.1", port: port, security: .startTLSRequired, username: "u", password: "p", connectTimeout: .seconds(10),
+            transferTimeout: .seconds(30)
+        )
+        let mail = OutgoingMail(sender: "a@example.org", recipients: ["b@example.org"], data: Data("Subject: x\r\n\r\nx\r\n".utf8))
+        let clock = ContinuousClock()
+        let start = clock.now
+        let result = await withTaskGroup(of: Result<Bool, MailTransportError>?.self) { group in
+            group.addTask {
+                do throws(MailTransportError) {
+                    try await CurlMailTransport().send(mail, through: server)
+                    return .success(true)
+                } catch {
+                    return .failure(error)
+                }
+            }
+            group.addTask {
+                try? await Task.sleep(for: .milliseconds(300))
+                return nil
+            }
+            _ = await group.next()
+            group.cancelAll()
+            return await group.next() ?? nil
+        }
+        #expect(result == .failure(.transportFailed("sending to 127.0.0.1:\(port) was cancelled")))
+        #expect(clock.now - start < .seconds(10), "far below the 30 s transfer timeout")
+    }
+
     @Test func serverRepliesAreClassifiedAndThePasswordNeverShows() async throws {
         let registration = Registration(
             configuration: ["to": "ops@example.com", "from": "courier@example.org", "user": "u", "host": "mail.example.com", "port": "587"],
