@@ -128,7 +128,7 @@ struct RegistryClient {
         URL(string: "\(baseURL.absoluteString)/v2/\(name)/\(suffix)") ?? baseURL
     }
 
-    /// Sends a request; on a 401 with a challenge it authenticates once and sends the request again.
+    /// Sends a request; on a 401 with a Bearer challenge it fetches a token and sends the request again, once.
     private mutating func send(
         _ method: String, _ url: URL, headers: [HTTPHeaderField] = [], body: Data? = nil
     ) async throws(RegistryError) -> OutboundHTTPResponse {
@@ -137,9 +137,7 @@ struct RegistryClient {
         let previous = authorization
         try await authenticate(answering: challenge)
         guard authorization != previous else { return response }
-        let retried = try await exchange(method, url, headers: headers, body: body)
-        if retried.status == 401 && !hasToken { throw .invalidCredentials }
-        return retried
+        return try await exchange(method, url, headers: headers, body: body)
     }
 
     private func exchange(_ method: String, _ url: URL, headers: [HTTPHeaderField], body: Data?) async throws(RegistryError)

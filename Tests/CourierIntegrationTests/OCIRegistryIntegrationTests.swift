@@ -225,7 +225,9 @@ private struct RegistryPeer: Sendable {
     }
 }
 
-@Suite struct OCIRegistryIntegrationTests {
+/// Serialized: each real-server test starts processes of its own, and a burst of them at once starves the timing-sensitive
+/// tests of other suites on a small machine.
+@Suite(.serialized) struct OCIRegistryIntegrationTests {
     static let now = Date(timeIntervalSince1970: 1_767_261_600)
     static let envelope = Data(
         #"{"payloadType":"application/vnd.in-toto+json","payload":"eyJfdHlwZSI6InRlc3QifQ==","signatures":[{"keyid":"k","sig":"c2ln"}]}"#.utf8)
