@@ -12,6 +12,7 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CMicroHTTPD", pkgConfig: "libmicrohttpd", providers: [.apt(["libmicrohttpd-dev"])]),
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
 
         // MARK: - Libraries, by layer
         /// Domain: models, errors, repository protocols and use cases. No I/O.
@@ -44,9 +45,10 @@ let package = Package(
         .target(name: "CourierDependencyTrack", dependencies: ["CourierCore", "CourierIntegrationKit"]),
         .target(name: "CourierDiscord", dependencies: ["CourierCore", "CourierIntegrationKit", "CourierSummary"]),
         .target(name: "CourierGUAC", dependencies: ["CourierCore", "CourierCrypto", "CourierIntegrationKit", "CourierAWS", "CourierGCS"]),
-        .target(name: "CourierOCIRegistry", dependencies: ["CourierCore", "CourierIntegrationKit"]),
+        .target(name: "CourierOCIRegistry", dependencies: ["CourierCore", "CourierCrypto", "CourierIntegrationKit"]),
         .target(name: "CourierSlack", dependencies: ["CourierCore", "CourierIntegrationKit", "CourierSummary"]),
-        .target(name: "CourierSMTP", dependencies: ["CourierCore", "CourierIntegrationKit"]),
+        /// SMTP mail through libcurl (`CurlMailTransport`) behind the `MailTransport` boundary.
+        .target(name: "CourierSMTP", dependencies: ["CourierCore", "CourierIntegrationKit", "CCurl"]),
         .target(name: "CourierWebhook", dependencies: ["CourierCore", "CourierCrypto", "CourierIntegrationKit"]),
         /// The delivery pipeline: outbox workers with leases, retries and attempt records.
         .target(

@@ -108,18 +108,3 @@ extension Integration where AttachmentInput == NoInput {
         .object([:])
     }
 }
-
-extension Integration {
-    /// Until an integration implements delivery, executions are rejected with a message saying so.
-    public func execute(_ request: ExecutionRequest, context: IntegrationContext) async -> ExecutionOutcome {
-        .rejected(reason: "The \(Self.descriptor.id) integration cannot deliver yet: its delivery logic is not implemented in this Courier version.")
-    }
-
-    /// The error an integration whose logic has not landed throws from ``register(_:context:)``.
-    public static var registrationNotImplemented: CourierError {
-        CourierError(
-            .failedPrecondition,
-            "The \(descriptor.id) integration cannot be registered yet: its delivery logic is not implemented in this Courier version."
-        )
-    }
-}

@@ -52,4 +52,9 @@ final class RecordingIntegration: Integration {
         calls.withLock { $0.append("attach \(input.channel ?? "-") with key \(registration.credentials?.password ?? "none")") }
         return ["channel": .string(input.channel ?? "general")]
     }
+
+    func execute(_ request: ExecutionRequest, context: IntegrationContext) async -> ExecutionOutcome {
+        calls.withLock { $0.append("execute \(request.progress.deliveryID)") }
+        return .delivered(reference: nil)
+    }
 }

@@ -98,25 +98,7 @@ import Testing
     }
 }
 
-@Suite struct UnimplementedRegistrationTests {
-    static let validPayloads: [(String, String)] = [
-        ("oci-registry", #"{"repository": "ghcr.io/org/repo", "username": "u", "password": "p"}"#),
-        ("smtp", #"{"to": "a@example.com", "from": "b@example.com", "user": "u", "password": "p", "host": "h", "port": "587"}"#),
-    ]
-
-    @Test(arguments: validPayloads)
-    func registeringFailsWithAClearMessage(id: String, payload: String) async throws {
-        let catalog = try IntegrationCatalog(allIntegrations)
-        var failure: CourierError?
-        do {
-            _ = try await catalog.register(id, payload: json(payload), context: offlineContext)
-        } catch {
-            failure = error
-        }
-        #expect(failure?.code == .failedPrecondition)
-        #expect(failure?.message == "The \(id) integration cannot be registered yet: its delivery logic is not implemented in this Courier version.")
-    }
-
+@Suite struct CatalogValidationTests {
     @Test func invalidPayloadsStillReportValidationErrors() async throws {
         let catalog = try IntegrationCatalog(allIntegrations)
         var failure: CourierError?

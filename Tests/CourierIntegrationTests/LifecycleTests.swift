@@ -32,6 +32,11 @@ private struct EchoIntegration: Integration {
             credentials: Credentials(url: input.url)
         )
     }
+
+    /// Echoes the delivery id as the reference.
+    func execute(_ request: ExecutionRequest, context: IntegrationContext) async -> ExecutionOutcome {
+        .delivered(reference: request.progress.deliveryID)
+    }
 }
 
 /// An integration whose register reaches the network, failing with a transport error.
@@ -43,6 +48,10 @@ private struct ProbingIntegration: Integration {
     func register(_ input: NoInput, context: IntegrationContext) async throws -> Registration {
         _ = try await context.http.send(OutboundHTTPRequest(method: "GET", url: URL(string: "https://example.com")!))
         return Registration(configuration: [:])
+    }
+
+    func execute(_ request: ExecutionRequest, context: IntegrationContext) async -> ExecutionOutcome {
+        .skipped(reason: "nothing to probe")
     }
 }
 
@@ -122,11 +131,12 @@ private func courierError(_ body: () async throws -> Void) async -> CourierError
         #expect(error?.message == "validation error: additionalProperties 'foo' not allowed")
     }
 
-    @Test func defaultExecuteRejectsWithAClearReason() async throws {
+    @Test func executeGoesToTheIntegrationOfTheKind() async throws {
         let request = sampleRequest(registration: Registration(configuration: [:]))
         let outcome = try await catalog.execute("echo", request: request, context: offlineContext)
-        let reason = "The echo integration cannot deliver yet: its delivery logic is not implemented in this Courier version."
-        #expect(outcome == .rejected(reason: reason))
+        #expect(outcome == .delivered(reference: request.progress.deliveryID))
+        let unknown = await #expect(throws: CourierError.self) { try await catalog.execute("nope", request: request, context: offlineContext) }
+        #expect(unknown?.message == "integration \"nope\" not found")
     }
 
     @Test func materialContentIsReadOnDemand() async throws {
