@@ -128,7 +128,7 @@ let package = Package(
             name: "CourierEndToEndTests",
             dependencies: [
                 "CourierCore", "CourierCrypto", "CourierWire", "CourierTestSupport", "CourierHTTP", "CourierLogging", "CourierWebhook",
-                "CourierAttestation", "CourierIntegrationKit",
+                "CourierAttestation", "CourierIntegrationKit", "CourierAWS", "CourierHTTPClient",
             ]
         ),
     ]

@@ -92,7 +92,9 @@ public struct S3ContentStore: ContentStore {
     /// The size of the object of `digest` (`HEAD`), or `nil` when there is none.
     func storedSize(of digest: ContentDigest) async throws -> Int64? {
         do {
-            let attributes = try await client.headObject(bucket: bucket, key: key(for: digest))
+            let attributes = try await Self.retryingTransportFailures { () throws(S3Error) in
+                try await client.headObject(bucket: bucket, key: key(for: digest))
+            }
             return Int64(attributes.contentLength ?? 0)
         } catch .service(404, _, _, _) {
             return nil
@@ -106,7 +108,9 @@ public struct S3ContentStore: ContentStore {
         do {
             // Mapped, not read: the body is paged in from the staging file as it is hashed and sent.
             let body = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
-            try await client.putObject(bucket: bucket, key: key(for: digest), body: body, contentType: "application/octet-stream")
+            try await Self.retryingTransportFailures { () throws(S3Error) in
+                try await client.putObject(bucket: bucket, key: key(for: digest), body: body, contentType: "application/octet-stream")
+            }
         } catch let error as S3Error {
             throw CourierError.internal(S3ContentStoreError("PUT \(key(for: digest)) failed: \(error)"))
         } catch {
@@ -124,7 +128,13 @@ public struct S3ContentStore: ContentStore {
         )
         let response: OutboundHTTPResponse
         do {
-            response = try await http.send(signer.sign(request, at: Date()))
+            response = try await Self.retryingTransportFailures { () throws(S3Error) in
+                do throws(HTTPClientError) {
+                    return try await http.send(signer.sign(request, at: Date()))
+                } catch {
+                    throw .transport(error)
+                }
+            }
         } catch {
             throw CourierError.internal(S3ContentStoreError("GET \(key) failed: \(error)"))
         }
@@ -133,6 +143,24 @@ public struct S3ContentStore: ContentStore {
                 S3ContentStoreError("GET \(key) bytes \(range) answered HTTP \(response.status) with \(response.body.count) bytes"))
         }
         return response.body
+    }
+}
+
+extension S3ContentStore {
+    /// The most times one request is sent when the connection fails.
+    static let transportAttempts = 3
+
+    /// Runs `request`, sending it again when the connection fails: a keep-alive connection the service has closed
+    /// fails the next request on it. Every request of the store is idempotent (content is addressed by its digest).
+    static func retryingTransportFailures<Value>(_ request: () async throws(S3Error) -> Value) async throws(S3Error) -> Value {
+        var attempt = 1
+        while true {
+            do {
+                return try await request()
+            } catch .transport where attempt < transportAttempts {
+                attempt += 1
+            }
+        }
     }
 }
 

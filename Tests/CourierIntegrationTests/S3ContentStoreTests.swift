@@ -8,7 +8,8 @@ import Testing
 
 /// The S3 CAS against `moto_server` with signature checking on.
 @Suite(.serialized, .timeLimit(.minutes(2))) struct S3ContentStoreTests {
-    /// A store in a fresh bucket of a fresh moto, under `prefix`, with its staging directory.
+    /// A store in a fresh bucket of a fresh moto, under `prefix`, with its staging directory. Keep the moto: it is
+    /// killed when released.
     private static func makeStore(prefix: String = "cas/") async throws -> (MotoS3, S3ContentStore, S3Client) {
         let moto = try await MotoS3.start()
         let client = moto.client()
@@ -33,7 +34,7 @@ import Testing
     }
 
     @Test func contentRoundTripsInChunksUnderTheDigestKey() async throws {
-        let (_, store, client) = try await Self.makeStore()
+        let (moto, store, client) = try await Self.makeStore()
         // Larger than one ranged GET, and not a multiple of it.
         let content = Data((0..<(S3ContentStore.readChunkSize * 2 + 12_345)).map { UInt8(truncatingIfNeeded: $0 &* 31) })
         let digest = ContentDigest(sha256Hex: SHA256.hex(content))
@@ -55,10 +56,11 @@ import Testing
         reader.close()
         #expect(try reader.nextChunk() == nil)
         #expect(try store.readAll(digest.description) == content)
+        await moto.emulator.stop()
     }
 
     @Test func aDigestMismatchStoresNothing() async throws {
-        let (_, store, client) = try await Self.makeStore()
+        let (moto, store, client) = try await Self.makeStore()
         let content = Data("the real bytes".utf8)
         let actual = ContentDigest(sha256Hex: SHA256.hex(content))
         let claimed = ContentDigest(sha256Hex: SHA256.hex(Data("other bytes".utf8)))
@@ -66,6 +68,7 @@ import Testing
         #expect(try store.contains(actual) == false)
         #expect(try store.contains(claimed) == false)
         await #expect(throws: S3Error.self) { try await client.headObject(bucket: "courier-cas", key: "cas/sha256/\(actual.hex)") }
+        await moto.emulator.stop()
     }
 
     @Test func existingContentIsNotUploadedAgain() async throws {
@@ -79,18 +82,19 @@ import Testing
         let digest = ContentDigest(sha256Hex: SHA256.hex(content))
         _ = try await Self.upload(content, to: store, expected: digest)
         #expect(try await Self.upload(content, to: store, expected: nil) == StoredContent(digest: digest, size: Int64(content.count)))
-        #expect(http.requests.map(\.method) == ["HEAD", "PUT", "HEAD"], "the second upload only checks that the object exists")
+        #expect(http.requests.filter { $0.method == "PUT" }.count == 1, "the second upload only checks that the object exists")
         #expect(try await client.getObject(bucket: "courier-cas", key: "sha256/\(digest.hex)").body == content)
-        _ = moto
+        await moto.emulator.stop()
     }
 
     @Test func missingContentIsNotFound() async throws {
-        let (_, store, _) = try await Self.makeStore()
+        let (moto, store, _) = try await Self.makeStore()
         let missing = ContentDigest(sha256Hex: String(repeating: "ab", count: 32))
         #expect(try store.contains(missing) == false)
         #expect(try store.size(of: missing) == nil)
         #expect(throws: CourierError.self) { try store.open(missing) }
         #expect(try store.readAll(missing.description) == nil)
+        await moto.emulator.stop()
     }
 
     @Test func aMissingBucketOrRefusedKeyFailsTheStartUpCheckWithTheFix() async throws {
