@@ -100,7 +100,8 @@ import Testing
     @Test func aMissingBucketOrRefusedKeyFailsTheStartUpCheckWithTheFix() async throws {
         let (moto, _, client) = try await Self.makeStore()
         let staging = FileManager.default.temporaryDirectory.appendingPathComponent("courier-s3cas-\(UUID().uuidString)")
-        let missing = try S3ContentStore(bucket: "no-such-bucket", configuration: client.configuration, http: LiveHTTPClient(), stagingDirectory: staging)
+        let missing = try S3ContentStore(
+            bucket: "no-such-bucket", configuration: client.configuration, http: LiveHTTPClient(), stagingDirectory: staging)
         await #expect {
             try await missing.checkBucket()
         } throws: { error in
