@@ -103,8 +103,8 @@ final class MotoBucket: Sendable {
 }
 
 @Suite(.timeLimit(.minutes(3))) struct ReplicaEndToEndTests {
-    /// Pushes in the test; `COURIER_E2E_REPLICA_PUSHES` overrides it (the figure is 1000).
-    static let pushes = ProcessInfo.processInfo.environment["COURIER_E2E_REPLICA_PUSHES"].flatMap { Int($0) } ?? 200
+    /// Pushes in the test, the figure; `COURIER_E2E_REPLICA_PUSHES` overrides it.
+    static let pushes = ProcessInfo.processInfo.environment["COURIER_E2E_REPLICA_PUSHES"].flatMap { Int($0) } ?? 1000
 
     /// Two replicas on one PostgreSQL database and one S3 bucket: both start at once on the empty database and only
     /// one bootstraps; pushes alternate between them and one is SIGKILLed half-way; every delivery ends delivered
@@ -166,7 +166,8 @@ final class MotoBucket: Sendable {
             let repeated = deliveryIDs.values.filter { $0.count > 1 }.count
             print(
                 "two replicas: \(Self.pushes) pushes in \(pushTime), all delivered after \(ContinuousClock.now - pushStart); "
-                    + "\(sink.requests.count) sink requests, \(repeated) deliveries with a part sent more than once; total \(ContinuousClock.now - started)"
+                    + "\(sink.requests.count) sink requests, \(repeated) deliveries with a part sent more than once; "
+                    + "total \(ContinuousClock.now - started)"
             )
             #expect(try await survivor.stop() == 0)
         }
