@@ -55,6 +55,9 @@ let package = Package(
             name: "CourierDelivery", dependencies: ["CourierCore", "CourierIntegrationKit", "CourierLogging", "CourierAttestation", "CourierCrypto"]),
         /// The filesystem content-addressed store (CAS).
         .target(name: "CourierCAS", dependencies: ["CourierCore", "CourierCrypto"]),
+        /// The CAS in an S3-compatible bucket (AWS S3, MinIO), shared by every replica.
+        .target(
+            name: "CourierS3CAS", dependencies: ["CourierCore", "CourierCrypto", "CourierAWS", "CourierIntegrationKit", "CourierHTTPClient"]),
         /// HTTP/1.1 transport on libmicrohttpd: server, router, requests and responses.
         .target(name: "CourierHTTP", dependencies: ["CMicroHTTPD", "CourierLogging"]),
         /// API handlers: decode, call a use case, encode; authentication and error mapping.
@@ -69,6 +72,7 @@ let package = Package(
                 "CourierCore", "CourierCrypto", "CourierStorage", "CourierSQLite", "CourierPostgres", "CourierHTTP", "CourierAPI",
                 "CourierLogging", "CourierWire", "CourierIntegrationKit", "CourierDependencyTrack", "CourierDiscord", "CourierGUAC",
                 "CourierOCIRegistry", "CourierSlack", "CourierSMTP", "CourierWebhook", "CourierHTTPClient", "CourierDelivery", "CourierCAS",
+                "CourierAWS", "CourierS3CAS",
             ]
         ),
         /// The command line: argument parsing, API client, tables.
@@ -97,7 +101,7 @@ let package = Package(
                 "CourierCore", "CourierIntegrationKit", "CourierDependencyTrack", "CourierDiscord", "CourierGUAC",
                 "CourierOCIRegistry", "CourierSlack", "CourierSMTP", "CourierWebhook", "CourierHTTPClient", "CourierCrypto",
                 "CourierHTTP", "CourierLogging", "CourierSummary", "CourierAWS", "CourierGCS",
-                "CourierTestSupport", "CourierWire",
+                "CourierTestSupport", "CourierWire", "CourierS3CAS",
             ]
         ),
         .testTarget(name: "CourierCASTests", dependencies: ["CourierCAS", "CourierCore", "CourierCrypto"]),
@@ -126,7 +130,7 @@ let package = Package(
             name: "CourierEndToEndTests",
             dependencies: [
                 "CourierCore", "CourierCrypto", "CourierWire", "CourierTestSupport", "CourierHTTP", "CourierLogging", "CourierWebhook",
-                "CourierAttestation", "CourierIntegrationKit",
+                "CourierAttestation", "CourierIntegrationKit", "CourierAWS", "CourierHTTPClient",
             ]
         ),
     ]

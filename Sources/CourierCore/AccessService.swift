@@ -22,11 +22,16 @@ public struct AccessService: Sendable {
     /// - Returns: the owner token when this call created it; `nil` when the store already had an organization.
     public func bootstrapIfEmpty() async throws -> IssuedToken? {
         let env = environment
-        return try await store.write { tx in
-            guard try tx.organizationCount() == 0 else { return nil }
-            let organization = Organization(id: env.newID(), name: Self.defaultOrganizationName, createdAt: env.now())
-            try tx.insertOrganization(organization)
-            return try Self.issue(tx, env, organizationID: organization.id, name: "owner", role: .owner, scope: nil)
+        do {
+            return try await store.write { tx in
+                guard try tx.organizationCount() == 0 else { return nil }
+                let organization = Organization(id: env.newID(), name: Self.defaultOrganizationName, createdAt: env.now())
+                try tx.insertOrganization(organization)
+                return try Self.issue(tx, env, organizationID: organization.id, name: "owner", role: .owner, scope: nil)
+            }
+        } catch let error as CourierError where error.code == .alreadyExists {
+            // Another replica sharing the database bootstrapped at the same moment; the organization name is unique.
+            return nil
         }
     }
 

@@ -7,6 +7,7 @@ import CourierHTTP
 import CourierHTTPClient
 import CourierIntegrationKit
 import CourierLogging
+import CourierS3CAS
 import CourierStorage
 import Foundation
 
@@ -51,7 +52,7 @@ struct Application: Sendable {
             sealer: keyring,
             context: IntegrationContext(http: http)
         )
-        let contentStore = try FileSystemContentStore(directory: configuration.casDirectory)
+        let contentStore = try await openContentStore(configuration)
         let engine = DeliveryEngine(
             dependencies: DeliveryEngine.Dependencies(
                 store: store,
@@ -93,6 +94,25 @@ struct Application: Sendable {
             logger: logger
         )
         return Application(store: store, server: server, engine: engine)
+    }
+
+    /// Opens the configured CAS; an S3 bucket must be reachable with the configured credentials. The bucket is the
+    /// operator's own, so its client is not the integrations' (whose egress rules may refuse a private endpoint).
+    private static func openContentStore(_ configuration: ServerConfiguration) async throws -> any ContentStore {
+        switch configuration.contentStore {
+        case .fileSystem(let directory):
+            return try FileSystemContentStore(directory: directory)
+        case .s3(let location):
+            let store = try S3ContentStore(
+                bucket: location.bucket,
+                prefix: location.prefix,
+                configuration: location.configuration,
+                http: LiveHTTPClient(),
+                stagingDirectory: configuration.dataDirectory.appendingPathComponent("cas-staging")
+            )
+            try await store.checkBucket()
+            return store
+        }
     }
 }
 

@@ -1,3 +1,4 @@
+import CourierAWS
 import CourierCore
 import CourierDelivery
 import CourierPostgres
@@ -14,8 +15,8 @@ public struct ServerConfiguration: Sendable {
     public var dataDirectory: URL
     /// The database holding Courier's state.
     public var database: DatabaseLocation
-    /// Directory of the filesystem CAS.
-    public var casDirectory: URL
+    /// Where the CAS keeps content.
+    public var contentStore: ContentStoreLocation
     /// Re-encrypt all credentials under a new master key before serving.
     public var rotateMasterKey: Bool
     /// How the delivery workers run.
@@ -27,7 +28,9 @@ public struct ServerConfiguration: Sendable {
     /// - listen `127.0.0.1:8080`
     /// - data directory `COURIER_DATA_DIR`, else `./.courier`
     /// - database `sqlite:<data-dir>/courier.db`; `postgres://…` (or `postgresql://…`) selects PostgreSQL
-    /// - CAS `file:<data-dir>/cas`
+    /// - CAS `file:<data-dir>/cas`; `s3://BUCKET?region=R&endpoint=URL&pathStyle=true&prefix=P` selects an S3 bucket,
+    ///   with the credentials in `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and optionally `AWS_SESSION_TOKEN`
+    /// - with PostgreSQL, `COURIER_MASTER_KEY` is required: replicas sharing the database must share the master key
     ///
     /// - Throws: `invalid_argument` naming the option and the fix.
     public init(options: ServeOptions, environment: [String: String]) throws(CourierError) {
@@ -36,7 +39,12 @@ public struct ServerConfiguration: Sendable {
         guard !directory.isEmpty else { throw .invalid("--data-dir must not be empty.") }
         dataDirectory = URL(fileURLWithPath: directory).standardizedFileURL
         database = try Self.parseDatabase(options.database, dataDirectory: dataDirectory)
-        casDirectory = try Self.parseCAS(options.cas, dataDirectory: dataDirectory)
+        contentStore = try Self.parseCAS(options.cas, dataDirectory: dataDirectory, environment: environment)
+        if case .postgres = database, environment["COURIER_MASTER_KEY"] == nil {
+            throw .invalid(
+                "--database postgres://… needs COURIER_MASTER_KEY (base64 of 32 bytes, e.g. from 'openssl rand -base64 32'), the same on "
+                    + "every replica: credentials sealed by one replica must open on the others.")
+        }
         rotateMasterKey = options.rotateMasterKey
         delivery = try Self.parseDelivery(environment)
     }
@@ -106,14 +114,72 @@ public struct ServerConfiguration: Sendable {
         throw .invalid("--database '\(Self.redacted(value))' is not supported; use sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DATABASE.")
     }
 
-    static func parseCAS(_ value: String?, dataDirectory: URL) throws(CourierError) -> URL {
-        guard let value else { return dataDirectory.appendingPathComponent("cas") }
+    static func parseCAS(_ value: String?, dataDirectory: URL, environment: [String: String]) throws(CourierError) -> ContentStoreLocation {
+        guard let value else { return .fileSystem(directory: dataDirectory.appendingPathComponent("cas")) }
         if value.hasPrefix("file:") {
             let path = String(value.dropFirst("file:".count))
             guard !path.isEmpty else { throw .invalid("--cas 'file:' needs a directory, e.g. file:/var/lib/courier/cas.") }
-            return URL(fileURLWithPath: path).standardizedFileURL
+            return .fileSystem(directory: URL(fileURLWithPath: path).standardizedFileURL)
         }
-        throw .invalid("--cas '\(Self.redacted(value))' is not supported; use file:DIRECTORY.")
+        if value.hasPrefix("s3://") {
+            return .s3(try parseS3(value, environment: environment))
+        }
+        throw .invalid("--cas '\(Self.redacted(value))' is not supported; use file:DIRECTORY or s3://BUCKET?region=REGION.")
+    }
+
+    /// Parses `s3://BUCKET?region=R&endpoint=URL&pathStyle=true&prefix=P`, with the credentials from the environment.
+    static func parseS3(_ value: String, environment: [String: String]) throws(CourierError) -> S3ContentStoreLocation {
+        let example = "e.g. s3://courier-cas?region=eu-west-1 or s3://cas?endpoint=http://minio:9000&pathStyle=true"
+        guard let components = URLComponents(string: value), let bucket = components.host, !bucket.isEmpty else {
+            throw .invalid("--cas '\(Self.redacted(value))' must name a bucket, \(example).")
+        }
+        guard components.user == nil, components.password == nil else {
+            throw .invalid("--cas must not carry credentials; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY instead.")
+        }
+        guard components.path.isEmpty || components.path == "/" else {
+            throw .invalid("--cas '\(value)' has a path; put a key prefix in prefix=, \(example).")
+        }
+        var query: [String: String] = [:]
+        for item in components.queryItems ?? [] {
+            guard ["region", "endpoint", "pathStyle", "prefix"].contains(item.name) else {
+                throw .invalid("--cas has an unknown parameter '\(item.name)'; use region, endpoint, pathStyle and prefix.")
+            }
+            query[item.name] = item.value ?? ""
+        }
+        var endpoint: URL?
+        if let text = query["endpoint"] {
+            guard let url = URL(string: text), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
+                throw .invalid("--cas endpoint '\(text)' must be an http:// or https:// URL, e.g. http://minio:9000.")
+            }
+            endpoint = url
+        }
+        let pathStyle: Bool
+        switch query["pathStyle"] {
+        case nil, "false": pathStyle = false
+        case "true": pathStyle = true
+        case let other?: throw .invalid("--cas pathStyle must be true or false, not '\(other)'.")
+        }
+        var prefix = query["prefix"] ?? ""
+        if !prefix.isEmpty && !prefix.hasSuffix("/") { prefix += "/" }
+        guard let accessKeyID = environment["AWS_ACCESS_KEY_ID"], !accessKeyID.isEmpty,
+            let secretAccessKey = environment["AWS_SECRET_ACCESS_KEY"], !secretAccessKey.isEmpty
+        else {
+            throw .invalid(
+                "--cas s3://… needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment (and AWS_SESSION_TOKEN for "
+                    + "temporary credentials); credentials never go in the URL.")
+        }
+        let sessionToken = environment["AWS_SESSION_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+        let region = query["region"] ?? environment["AWS_REGION"] ?? environment["AWS_DEFAULT_REGION"] ?? "us-east-1"
+        return S3ContentStoreLocation(
+            bucket: bucket,
+            prefix: prefix,
+            configuration: S3Configuration(
+                region: region,
+                credentials: AWSCredentials(accessKeyID: accessKeyID, secretAccessKey: secretAccessKey, sessionToken: sessionToken),
+                endpoint: endpoint,
+                pathStyle: pathStyle
+            )
+        )
     }
 
     /// A URL with any user-info (passwords) removed, for messages.
@@ -147,4 +213,22 @@ public enum DatabaseLocation: Sendable, Equatable, CustomStringConvertible {
         case .postgres(let connectionString): try await SQLStore.postgres(connectionString: connectionString)
         }
     }
+}
+
+/// Where the CAS keeps content.
+public enum ContentStoreLocation: Sendable, Equatable {
+    /// A directory, for one server process.
+    case fileSystem(directory: URL)
+    /// An S3-compatible bucket, which several replicas can share.
+    case s3(S3ContentStoreLocation)
+}
+
+/// An S3 bucket holding the CAS, and how to reach it.
+public struct S3ContentStoreLocation: Sendable, Equatable {
+    /// The bucket's name.
+    public var bucket: String
+    /// Prepended to every object key; empty or ending in `/`.
+    public var prefix: String
+    /// Region, credentials, endpoint and addressing style.
+    public var configuration: S3Configuration
 }

@@ -14,6 +14,9 @@ final class RecordingSink: Sendable {
         var headers: HTTPHeaders
         var body: Data
         var status: Int
+        /// When the request arrived, and when its response was ready; requests for one part must not overlap.
+        var arrivedAt: ContinuousClock.Instant
+        var respondedAt: ContinuousClock.Instant
 
         var webhookID: String? { headers["webhook-id"] }
 
@@ -41,9 +44,14 @@ final class RecordingSink: Sendable {
         let box = ReceivedBox()
         var router = Router(errorResponse: { _, _ in HTTPResponse(status: 500) })
         router.add(.post, "/hook") { request in
+            let arrivedAt = ContinuousClock.now
             let index = box.reserveIndex()
             let (status, headers) = await script(request, index)
-            box.append(Received(path: request.path, headers: request.headers, body: request.body, status: status))
+            box.append(
+                Received(
+                    path: request.path, headers: request.headers, body: request.body, status: status, arrivedAt: arrivedAt,
+                    respondedAt: .now
+                ))
             return HTTPResponse(status: status, headers: headers)
         }
         server = try HTTPServer(
