@@ -9,6 +9,11 @@ import CourierStorage
 final class SQLiteConnection: SQLConnection, @unchecked Sendable {
     let dialect = SQLDialect.sqlite
     private let handle: OpaquePointer
+    /// Prepared statements by SQL text, reused across calls: preparing (parsing and planning) costs more than
+    /// most of Courier's statements take to run.
+    private var statements: [String: OpaquePointer] = [:]
+    /// Statements kept prepared at most; the cache is emptied when it would grow past this.
+    private static let statementCacheLimit = 256
 
     /// Opens the database file at `path`, which must exist.
     ///
@@ -27,6 +32,7 @@ final class SQLiteConnection: SQLConnection, @unchecked Sendable {
     }
 
     deinit {
+        for statement in statements.values { sqlite3_finalize(statement) }
         sqlite3_close_v2(handle)
     }
 
@@ -78,15 +84,30 @@ final class SQLiteConnection: SQLConnection, @unchecked Sendable {
 
     private func withStatement<T>(_ query: SQLQuery, _ body: (OpaquePointer, String) throws -> T) throws -> T {
         let sql = query.sql(for: .sqlite)
-        var statement: OpaquePointer?
-        let status = sqlite3_prepare_v2(handle, sql, -1, &statement, nil)
-        guard status == SQLITE_OK, let statement else { throw error(status, sql: sql) }
-        defer { sqlite3_finalize(statement) }
+        let statement = try prepared(sql)
+        defer {
+            sqlite3_reset(statement)
+            sqlite3_clear_bindings(statement)
+        }
         for (offset, value) in query.binds.enumerated() {
             let bindStatus = bind(value, to: statement, at: Int32(offset + 1))
             guard bindStatus == SQLITE_OK else { throw error(bindStatus, sql: sql) }
         }
         return try body(statement, sql)
+    }
+
+    /// The cached prepared statement for `sql`, preparing it on first use.
+    private func prepared(_ sql: String) throws -> OpaquePointer {
+        if let statement = statements[sql] { return statement }
+        var statement: OpaquePointer?
+        let status = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
+        guard status == SQLITE_OK, let statement else { throw error(status, sql: sql) }
+        if statements.count >= Self.statementCacheLimit {
+            for cached in statements.values { sqlite3_finalize(cached) }
+            statements.removeAll(keepingCapacity: true)
+        }
+        statements[sql] = statement
+        return statement
     }
 
     private func bind(_ value: SQLValue, to statement: OpaquePointer, at index: Int32) -> Int32 {
