@@ -69,7 +69,8 @@ public enum BenchmarkCommand {
             are written to a temporary file, fsynced, renamed into place and their directory fsynced.
             Server: a fresh `courier serve` per scenario on a temporary data directory (\(FileManager.default.temporaryDirectory.path)), \
             default delivery tuning (COURIER_DELIVERY_CONCURRENCY=\(ProcessInfo.processInfo.environment["COURIER_DELIVERY_CONCURRENCY"] ?? "8")).
-            Client: URLSession keep-alive connections, one per concurrent request; ingest workflows have no attachments.
+            Client: one blocking keep-alive HTTP/1.1 connection per concurrent request (URLSession cost 3x the server's CPU per \
+            request); ingest workflows have no attachments. CPU use is printed per run: server and bench share the CPUs.
 
             """
         )

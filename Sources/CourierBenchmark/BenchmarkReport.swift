@@ -89,7 +89,9 @@ public struct BenchmarkReport: Sendable, Equatable {
             ])
         }
         let peakOverall = jsonObject["peak_rss_mb"] ?? 0
-        rows.append(["Peak RSS, highest of the scenarios above", "\(Self.format(peakOverall)) MB", "≤ 150 MB", Self.ratio(peakOverall, 150), "", "", ""])
+        rows.append([
+            "Peak RSS, highest of the scenarios above", "\(Self.format(peakOverall)) MB", "≤ 150 MB", Self.ratio(peakOverall, 150), "", "", "",
+        ])
         rows.append([
             "RSS growth delivering one 200 MB SBOM", "\(Self.format(rssGrowthMegabytesLargeSBOM)) MB", "≤ 64 MB",
             Self.ratio(rssGrowthMegabytesLargeSBOM, 64), "", "", peak(Self.largeSBOMScenario),

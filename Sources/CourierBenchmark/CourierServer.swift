@@ -14,6 +14,8 @@ public struct BenchmarkError: Error, CustomStringConvertible {
 public final class CourierServer: Sendable {
     /// `http://127.0.0.1:PORT`, from the readiness line.
     public let baseURL: String
+    /// The TCP port from `baseURL`.
+    public var port: Int { URLComponents(string: baseURL)?.port ?? 0 }
     /// The owner token the first start wrote to the data directory.
     public let ownerToken: String
     /// The server's process id, for reading `/proc/<pid>/status`.

@@ -20,14 +20,14 @@ public struct BenchmarkScale: Sendable, Equatable {
 
     /// The `--quick` scale.
     public static let quick = BenchmarkScale(
-        envelopePushes: [1: 200, 8: 800, 64: 1_200], sbomPushes: [1: 100, 8: 300, 64: 500], ingestTimeLimit: .seconds(10),
-        fanoutAttestations: 300, latencyDuration: .seconds(5), healthzDuration: .seconds(2), sqliteDuration: .seconds(2)
+        envelopePushes: [1: 500, 8: 1_500, 64: 2_000], sbomPushes: [1: 200, 8: 600, 64: 800], ingestTimeLimit: .seconds(10),
+        fanoutAttestations: 600, latencyDuration: .seconds(10), healthzDuration: .seconds(2), sqliteDuration: .seconds(2)
     )
 
     /// The full scale.
     public static let full = BenchmarkScale(
-        envelopePushes: [1: 1_000, 8: 4_000, 64: 6_000], sbomPushes: [1: 500, 8: 1_500, 64: 2_500], ingestTimeLimit: .seconds(30),
-        fanoutAttestations: 2_000, latencyDuration: .seconds(20), healthzDuration: .seconds(5), sqliteDuration: .seconds(5)
+        envelopePushes: [1: 3_000, 8: 10_000, 64: 10_000], sbomPushes: [1: 1_000, 8: 4_000, 64: 4_000], ingestTimeLimit: .seconds(30),
+        fanoutAttestations: 3_000, latencyDuration: .seconds(30), healthzDuration: .seconds(5), sqliteDuration: .seconds(5)
     )
 }
 
@@ -48,8 +48,8 @@ struct Scenarios {
             let client = APIClient(server: server)
             for concurrency in Self.concurrencies {
                 let meter = CPUMeter(server: server)
-                let rate = try await Self.closedLoop(concurrency: concurrency, count: .max, timeLimit: scale.healthzDuration) { _ in
-                    try await client.expect(200, "GET", "/healthz")
+                let rate = try await Self.closedLoop(server: server, concurrency: concurrency, count: .max, timeLimit: scale.healthzDuration) {
+                    connection, _ in try Setup.expect(200, "GET", "/healthz", server: server, connection: connection)
                 }
                 log("GET /healthz, c=\(concurrency): \(BenchmarkReport.format(rate))/s; \(meter.usage())")
                 report.healthzPerSecond = max(report.healthzPerSecond, rate)
@@ -60,8 +60,8 @@ struct Scenarios {
                 let count = scale.envelopePushes[concurrency] ?? 0
                 let pushes = try (0..<count).map { try Workload.envelopeOnly(workflow: "ingest", marker: "envelope-c\(concurrency)-\($0)") }
                 let meter = CPUMeter(server: server)
-                let rate = try await Self.closedLoop(concurrency: concurrency, count: count, timeLimit: scale.ingestTimeLimit) { index in
-                    try await Setup.push(pushes[index], workflow: "ingest", client: client)
+                let rate = try await Self.closedLoop(server: server, concurrency: concurrency, count: count, timeLimit: scale.ingestTimeLimit) {
+                    connection, index in try Setup.push(pushes[index], workflow: "ingest", server: server, connection: connection)
                 }
                 log("Ingest, envelope only, c=\(concurrency): \(BenchmarkReport.format(rate)) push/s; \(meter.usage())")
                 report.ingestEnvelopePerSecond[concurrency] = rate
@@ -81,8 +81,8 @@ struct Scenarios {
                     try Workload.withSBOM(workflow: "ingest", marker: "sbom-c\(concurrency)-\($0)", sbomBytes: 50_000)
                 }
                 let meter = CPUMeter(server: server)
-                let rate = try await Self.closedLoop(concurrency: concurrency, count: count, timeLimit: scale.ingestTimeLimit) { index in
-                    try await Setup.push(pushes[index], workflow: "ingest", client: client)
+                let rate = try await Self.closedLoop(server: server, concurrency: concurrency, count: count, timeLimit: scale.ingestTimeLimit) {
+                    connection, index in try Setup.push(pushes[index], workflow: "ingest", server: server, connection: connection)
                 }
                 log("Ingest + 50 KB SBOM, c=\(concurrency): \(BenchmarkReport.format(rate)) push/s; \(meter.usage())")
                 report.ingestSBOMPerSecond[concurrency] = rate
@@ -103,8 +103,8 @@ struct Scenarios {
                 let before = try await Setup.deliveredCount(client: client)
                 let meter = CPUMeter(server: server)
                 let start = ContinuousClock.now
-                _ = try await Self.closedLoop(concurrency: 8, count: count, timeLimit: .seconds(120)) { index in
-                    try await Setup.push(pushes[index], workflow: "fanout", client: client)
+                _ = try await Self.closedLoop(server: server, concurrency: 8, count: count, timeLimit: .seconds(120)) { connection, index in
+                    try Setup.push(pushes[index], workflow: "fanout", server: server, connection: connection)
                 }
                 let pushed = ContinuousClock.now - start
                 let delivered = try await Setup.waitForDelivered(before + 3 * count, client: client, timeLimit: .seconds(180)) - before
@@ -127,7 +127,8 @@ struct Scenarios {
         let schedule = OpenLoopSchedule(rate: report.latencyOfferedPerSecond, duration: scale.latencyDuration)
         try await sink.serving {
             try await CourierServer.run(binary: binary) { server in
-                let client = APIClient(server: server, connections: 256)
+                let client = APIClient(server: server)
+                let pool = ConnectionPool(port: server.port)
                 try await Setup.workflow("latency", client: client, sinkURL: sink.url, attachments: 1)
                 let pushes = try (0..<schedule.count).map { try Workload.envelopeOnly(workflow: "latency", marker: "latency-\($0)") }
                 let meter = CPUMeter(server: server)
@@ -137,7 +138,10 @@ struct Scenarios {
                     for index in 0..<schedule.count {
                         try await Task.sleep(until: start + schedule.offset(of: index), clock: .continuous)
                         group.addTask {
-                            let digest = try await Setup.push(pushes[index], workflow: "latency", client: client)
+                            let answer = try await pool.withConnection { connection in
+                                try Setup.push(pushes[index], workflow: "latency", server: server, connection: connection)
+                            }
+                            let digest = try Setup.attestationDigest(inPushAnswer: answer)
                             digests.withLock { $0[digest] = index }
                         }
                     }
@@ -200,39 +204,49 @@ struct Scenarios {
                 let received = sink.recorded.values.map(\.bytes).max() ?? 0
                 log(
                     "200 MB SBOM: delivered in \(BenchmarkReport.format((ContinuousClock.now - start).seconds)) s "
-                        + "(largest webhook body \(BenchmarkReport.format(Self.megabytes(received))) MB); RSS \(Self.megabytes(before.residentBytes)) MB "
-                        + "before the push, peak \(Self.megabytes(after.peakResidentBytes)) MB during delivery"
+                        + "(largest webhook body \(BenchmarkReport.format(Self.megabytes(received))) MB); RSS \(BenchmarkReport.format(Self.megabytes(before.residentBytes))) MB "
+                        + "before the push, peak \(BenchmarkReport.format(Self.megabytes(after.peakResidentBytes))) MB during delivery"
                         + (reset ? "" : " (peak could not be reset after the upload: growth is measured from the upload's peak)")
                 )
             }
         }
     }
 
-    /// Runs `operation(index)` for indices 0..<count from `concurrency` workers until all are done or `timeLimit`
-    /// passes; returns completed operations per second.
+    /// Runs `operation(connection, index)` for indices 0..<count from `concurrency` workers, each a thread with its
+    /// own keep-alive connection, until all are done, one fails or `timeLimit` passes; returns operations per second.
     static func closedLoop(
+        server: CourierServer,
         concurrency: Int,
         count: Int,
         timeLimit: Duration,
-        _ operation: @escaping @Sendable (Int) async throws -> Void
+        _ operation: @escaping @Sendable (KeepAliveConnection, Int) throws -> Void
     ) async throws -> Double {
         let next = Shared(0)
+        let port = server.port
         let start = ContinuousClock.now
         let deadline = start + timeLimit
         let completed = try await withThrowingTaskGroup(of: Int.self) { group in
             for _ in 0..<concurrency {
                 group.addTask {
-                    var done = 0
-                    while ContinuousClock.now < deadline {
-                        let index = next.withLock { value in
-                            defer { value += 1 }
-                            return value
+                    try await onDedicatedThread {
+                        let connection = KeepAliveConnection(port: port)
+                        var done = 0
+                        while ContinuousClock.now < deadline {
+                            let index = next.withLock { value in
+                                defer { value = min(value + 1, count) }
+                                return value
+                            }
+                            guard index < count else { break }
+                            do {
+                                try operation(connection, index)
+                            } catch {
+                                next.withLock { $0 = count }
+                                throw error
+                            }
+                            done += 1
                         }
-                        guard index < count else { break }
-                        try await operation(index)
-                        done += 1
+                        return done
                     }
-                    return done
                 }
             }
             return try await group.reduce(0, +)

@@ -57,13 +57,32 @@ enum Setup {
         }
     }
 
-    /// Uploads the push's SBOM if it has one, then pushes its envelope; returns the attestation's digest.
+    /// Uploads the push's SBOM if it has one, then pushes its envelope; returns the answer's body.
     @discardableResult
-    static func push(_ push: PreparedPush, workflow: String, client: APIClient) async throws -> String {
+    static func push(_ push: PreparedPush, workflow: String, server: CourierServer, connection: KeepAliveConnection) throws -> Data {
         if let sbom = push.sbom {
-            try await client.expect(201, "PUT", "/v1/cas/\(sbom.digest)", body: sbom.content)
+            try expect(201, "PUT", "/v1/cas/\(sbom.digest)", body: sbom.content, server: server, connection: connection)
         }
-        let body = try await client.expect(201, "POST", pushPath(workflow), body: push.envelope)
+        return try expect(201, "POST", pushPath(workflow), body: push.envelope, server: server, connection: connection)
+    }
+
+    /// Sends a request as the owner and throws unless the server answers `expected`.
+    @discardableResult
+    static func expect(
+        _ expected: Int,
+        _ method: String,
+        _ path: String,
+        body: Data = Data(),
+        server: CourierServer,
+        connection: KeepAliveConnection
+    ) throws -> Data {
+        let (status, answer) = try connection.send(method, path, token: server.ownerToken, body: body)
+        guard status == expected else { throw APIClient.unexpected(status, expected, method, path, answer) }
+        return answer
+    }
+
+    /// The attestation digest in a push's answer.
+    static func attestationDigest(inPushAnswer body: Data) throws -> String {
         let answer = try JSONSerialization.jsonObject(with: body) as? [String: Any]
         guard let digest = (answer?["attestation"] as? [String: Any])?["digest"] as? String else {
             throw BenchmarkError("The push answer has no attestation digest: \(String(decoding: body.prefix(300), as: UTF8.self))")
