@@ -45,12 +45,10 @@ public enum Workload {
         let handle = try FileHandle(forWritingTo: file)
         defer { try? handle.close() }
         var hasher = SHA256.Hasher()
-        func write(_ data: Data) throws {
-            hasher.update(data)
-            try handle.write(contentsOf: data)
-        }
+        let header = Data(#"{"bomFormat":"CycloneDX","specVersion":"1.5","version":1,"components":["#.utf8)
+        hasher.update(header)
+        try handle.write(contentsOf: header)
         let block = randomComponents(bytes: 1 << 20)
-        try write(Data(#"{"bomFormat":"CycloneDX","specVersion":"1.5","version":1,"components":["#.utf8))
         var written = 0
         var index = 0
         while written < bytes {
@@ -58,11 +56,14 @@ public enum Workload {
             var chunk = Data((index == 0 ? "" : ",").utf8)
             chunk.append(Data(#"{"type":"library","name":"block-\#(index)","version":"1"},"#.utf8))
             chunk.append(block)
-            try write(chunk)
+            hasher.update(chunk)
+            try handle.write(contentsOf: chunk)
             written += chunk.count
             index += 1
         }
-        try write(Data("]}".utf8))
+        let footer = Data("]}".utf8)
+        hasher.update(footer)
+        try handle.write(contentsOf: footer)
         return "sha256:" + hasher.finalize().hexString
     }
 
