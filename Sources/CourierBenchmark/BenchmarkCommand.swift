@@ -74,17 +74,18 @@ public enum BenchmarkCommand {
 
             """
         )
-        report.sqliteDurableCommitsPerSecond = try SQLiteCommitLimit.measure(
-            in: FileManager.default.temporaryDirectory, duration: scale.sqliteDuration
-        )
-        log("Durable SQLite commits (WAL, synchronous=FULL, 1 row each): \(BenchmarkReport.format(report.sqliteDurableCommitsPerSecond))/s")
+        let commitsAtStart = try SQLiteCommitLimit.measure(in: FileManager.default.temporaryDirectory, duration: scale.sqliteDuration)
+        log("Durable SQLite commits (WAL, synchronous=FULL, 1 row each): \(BenchmarkReport.format(commitsAtStart))/s")
         let scenarios = Scenarios(binary: binary, scale: scale, log: log)
         try await scenarios.healthzAndEnvelopeIngest(into: &report)
         try await scenarios.sbomIngest(into: &report)
         try await scenarios.fanout(into: &report)
         try await scenarios.latency(into: &report)
         try await scenarios.largeSBOM(into: &report)
-        log("Done.")
+        // The disk is shared: measured at both ends of the run, its capacity is the better of the two.
+        let commitsAtEnd = try SQLiteCommitLimit.measure(in: FileManager.default.temporaryDirectory, duration: scale.sqliteDuration)
+        report.sqliteDurableCommitsPerSecond = max(commitsAtStart, commitsAtEnd)
+        log("Durable SQLite commits again: \(BenchmarkReport.format(commitsAtEnd))/s; the table uses the higher of the two")
         return report
     }
 
