@@ -4,7 +4,8 @@ import PackageDescription
 let package = Package(
     name: "courier",
     products: [
-        .executable(name: "courier", targets: ["courier"])
+        .executable(name: "courier", targets: ["courier"]),
+        .executable(name: "courier-bench", targets: ["courier-bench"]),
     ],
     targets: [
         // MARK: - System libraries (Debian -dev packages)
@@ -86,8 +87,18 @@ let package = Package(
             dependencies: ["CourierCore", "CourierStorage", "CourierCrypto", "CourierPostgres"]
         ),
 
-        // MARK: - Executable
+        /// The benchmark: drives a release `courier serve` over HTTP and measures it beside the machine's limits.
+        .target(
+            name: "CourierBenchmark",
+            dependencies: [
+                "CourierCore", "CourierCrypto", "CourierHTTP", "CourierLogging", "CourierAttestation", "CourierIntegrationKit", "CSQLite",
+            ]
+        ),
+
+        // MARK: - Executables
         .executableTarget(name: "courier", dependencies: ["CourierCLI"]),
+        /// `courier-bench`: a few lines calling `CourierBenchmark`; depends on `courier` so that one build makes both.
+        .executableTarget(name: "courier-bench", dependencies: ["CourierBenchmark", "courier"]),
 
         // MARK: - Tests
         .testTarget(name: "CourierCoreTests", dependencies: ["CourierCore", "CourierStorage", "CourierTestSupport"]),
@@ -126,6 +137,7 @@ let package = Package(
             name: "CourierCLITests",
             dependencies: ["CourierCLI", "CourierCore", "CourierWire", "CourierIntegrationKit", "CourierServer"]
         ),
+        .testTarget(name: "CourierBenchmarkTests", dependencies: ["CourierBenchmark"]),
         .testTarget(
             name: "CourierEndToEndTests",
             dependencies: [

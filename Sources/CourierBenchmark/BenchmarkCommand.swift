@@ -1,0 +1,100 @@
+import Foundation
+
+/// `courier-bench [--quick] [--json FILE]`: runs every scenario against a release `courier serve` and prints a table.
+public enum BenchmarkCommand {
+    /// The parsed command line.
+    public struct Options: Sendable, Equatable {
+        /// Shorter runs of every scenario.
+        public var quick = false
+        /// Where to write the figures as one JSON object.
+        public var jsonFile: String?
+
+        /// Parses the arguments after the program name.
+        public init(arguments: [String]) throws {
+            var remaining = arguments[...]
+            while let argument = remaining.popFirst() {
+                switch argument {
+                case "--quick": quick = true
+                case "--json":
+                    guard let file = remaining.popFirst() else { throw BenchmarkError("--json needs a FILE.\n\(BenchmarkCommand.usage)") }
+                    jsonFile = file
+                default: throw BenchmarkError("Unknown argument \(argument).\n\(BenchmarkCommand.usage)")
+                }
+            }
+        }
+    }
+
+    /// The usage line.
+    public static let usage = "usage: courier-bench [--quick] [--json FILE]"
+
+    /// Runs the benchmark; returns the exit status (0 success, 1 failure, 2 usage error).
+    public static func main(arguments: [String]) async -> Int32 {
+        let options: Options
+        do {
+            options = try Options(arguments: arguments)
+        } catch {
+            printError("\(error)")
+            return 2
+        }
+        do {
+            let report = try await run(options: options)
+            printOutput("\n" + report.table)
+            if let file = options.jsonFile {
+                try report.jsonData().write(to: URL(fileURLWithPath: file))
+                printOutput("\nFigures written to \(file).")
+            }
+            return 0
+        } catch {
+            printError("courier-bench: \(error)")
+            return 1
+        }
+    }
+
+    static func run(options: Options) async throws -> BenchmarkReport {
+        let binary = try CourierServer.binaryBesideBenchmark()
+        var report = BenchmarkReport()
+        report.quick = options.quick
+        report.loadAverageAtStart = ProcessCPU.loadAverage()
+        let scale = options.quick ? BenchmarkScale.quick : .full
+        let start = ContinuousClock.now
+        let log: @Sendable (String) -> Void = { line in
+            printOutput(String(format: "[%6.1f s] ", (ContinuousClock.now - start).seconds) + line)
+        }
+        printOutput(
+            """
+            courier-bench\(options.quick ? " --quick" : ""): \(binary.path)
+            Machine: \(report.processorCount) CPUs, load average \(String(format: "%.2f", report.loadAverageAtStart)) at start \
+            (above 0.5 means other work shares the CPUs: figures are then lower bounds).
+            Durability: SQLite in WAL mode with synchronous=FULL (each commit is fsynced before the push is answered); CAS objects \
+            are written to a temporary file, fsynced, renamed into place and their directory fsynced.
+            Server: a fresh `courier serve` per scenario on a temporary data directory (\(FileManager.default.temporaryDirectory.path)), \
+            default delivery tuning (COURIER_DELIVERY_CONCURRENCY=\(ProcessInfo.processInfo.environment["COURIER_DELIVERY_CONCURRENCY"] ?? "8")).
+            Client: one blocking keep-alive HTTP/1.1 connection per concurrent request (URLSession cost 3x the server's CPU per \
+            request); ingest workflows have no attachments. CPU use is printed per run: server and bench share the CPUs.
+
+            """
+        )
+        let commitsAtStart = try SQLiteCommitLimit.measure(in: FileManager.default.temporaryDirectory, duration: scale.sqliteDuration)
+        log("Durable SQLite commits (WAL, synchronous=FULL, 1 row each): \(BenchmarkReport.format(commitsAtStart))/s")
+        let scenarios = Scenarios(binary: binary, scale: scale, log: log)
+        try await scenarios.healthzAndEnvelopeIngest(into: &report)
+        try await scenarios.sbomIngest(into: &report)
+        try await scenarios.fanout(into: &report)
+        try await scenarios.latency(into: &report)
+        try await scenarios.largeSBOM(into: &report)
+        // The disk is shared: measured at both ends of the run, its capacity is the better of the two.
+        let commitsAtEnd = try SQLiteCommitLimit.measure(in: FileManager.default.temporaryDirectory, duration: scale.sqliteDuration)
+        report.sqliteDurableCommitsPerSecond = max(commitsAtStart, commitsAtEnd)
+        log("Durable SQLite commits again: \(BenchmarkReport.format(commitsAtEnd))/s; the table uses the higher of the two")
+        return report
+    }
+
+    /// Writes a line to standard output at once, unbuffered, so that progress shows while the run goes on.
+    private static func printOutput(_ message: String) {
+        FileHandle.standardOutput.write(Data((message + "\n").utf8))
+    }
+
+    private static func printError(_ message: String) {
+        FileHandle.standardError.write(Data((message + "\n").utf8))
+    }
+}
