@@ -148,6 +148,16 @@ import Testing
             #expect(try await gcs.client().download(bucket: GCSEmulator.bucket, name: name) == content, "gcs \(name)")
         }
 
+        // Each GUAC delivery kept one reference per uploaded object.
+        for delivery in deliveries where delivery.integrationKind == "guac" {
+            let described = try await succeed("delivery", "describe", delivery.id, "-o", "json")
+            let parts = try Wire.decoder.decode(DeliveryDetailDTO.self, from: Data(described.stdout.utf8)).parts
+            let scheme = delivery.integration.contains("guac-s3") ? "s3" : "gs"
+            #expect(
+                Set(parts.compactMap(\.reference)) == Set(([attestationName] + sbomNames.keys).map { "\(scheme)://\(Self.bucket)/\($0)" }),
+                "\(delivery.integration): \(parts)")
+        }
+
         // OCI: skopeo reads the artifact, whose one layer is the envelope.
         let envelopeHex = SHA256.hex(envelope)
         let repository = "team/attestations/chainloop-\(envelopeHex)"
