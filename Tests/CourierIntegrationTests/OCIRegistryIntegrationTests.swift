@@ -8,7 +8,7 @@ import Testing
 @testable import CourierOCIRegistry
 
 /// How the registry under test authenticates.
-private enum RegistryAuth: Sendable {
+enum RegistryAuth: Sendable {
     /// htpasswd: `WWW-Authenticate: Basic`.
     case basic
     /// A token service in the test (Python): `WWW-Authenticate: Bearer realm=…,service=…,scope=…`, RS256 JWTs whose
@@ -18,7 +18,7 @@ private enum RegistryAuth: Sendable {
 
 /// Debian's `docker-registry` on 127.0.0.1, with an htpasswd file or a token service, and the users `pusher`
 /// (pull and push) and `puller` (pull only; token auth only).
-private struct RegistryPeer: Sendable {
+struct RegistryPeer: Sendable {
     static let pusher = ("pusher", "push-s3cret")
     static let puller = ("puller", "pull-s3cret")
     static let service = "courier-test-registry"

@@ -7,7 +7,7 @@ import Testing
 
 /// aiosmtpd on 127.0.0.1 with STARTTLS and AUTH required and a self-signed certificate; records each message as
 /// `NNN.eml` (the bytes as received) and `NNN.json` (envelope sender, recipients, whether TLS was on).
-private struct SMTPPeer: Sendable {
+struct SMTPPeer: Sendable {
     static let user = "courier-bot"
     static let password = "pa55-w0rd-secret"
     static let script = """
@@ -105,7 +105,7 @@ private struct SMTPPeer: Sendable {
 }
 
 /// A raw message split into its headers (names lowercased) and its decoded base64 body.
-private struct ReceivedMail {
+struct ReceivedMail {
     var headers: [String: String] = [:]
     var body = ""
 
