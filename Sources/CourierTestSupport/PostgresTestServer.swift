@@ -90,7 +90,7 @@ public enum PostgresTestServer {
         }
         let data = directory + "/data"
         try run("initdb", ["-D", data, "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8", "--locale=C"])
-        let port = try freeLoopbackPort()
+        let port = try LoopbackSocket.freePort()
         let serverOptions = [
             "-p \(port)", "-k \(directory)", "-c listen_addresses=127.0.0.1", "-c fsync=off", "-c synchronous_commit=off",
             "-c full_page_writes=off", "-c max_connections=300",
@@ -139,25 +139,6 @@ public enum PostgresTestServer {
             let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
             throw PostgresTestServerError("\(name) failed (wait status \(status)); its output:\n\(output.suffix(2_000))")
         }
-    }
-
-    /// A loopback port nothing listens on right now, found by binding port 0.
-    private static func freeLoopbackPort() throws -> Int {
-        let socketDescriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard socketDescriptor >= 0 else { throw PostgresTestServerError("socket() failed: \(String(cString: strerror(errno))).") }
-        defer { close(socketDescriptor) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { address in
-                bind(socketDescriptor, address, length) == 0 && getsockname(socketDescriptor, address, &length) == 0
-            }
-        }
-        guard bound else { throw PostgresTestServerError("Cannot bind a loopback port: \(String(cString: strerror(errno))).") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }
 

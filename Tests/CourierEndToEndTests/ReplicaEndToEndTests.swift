@@ -21,7 +21,7 @@ final class MotoBucket: Sendable {
         guard FileManager.default.isExecutableFile(atPath: executable.path) else {
             throw PollTimeout(what: "\(executable.path); run scripts/install-test-servers")
         }
-        let port = try Self.freePort()
+        let port = try LoopbackSocket.freePort()
         url = URL(string: "http://127.0.0.1:\(port)")!
         process = Process()
         process.executableURL = executable
@@ -82,23 +82,6 @@ final class MotoBucket: Sendable {
     private static func element(_ name: String, in text: String) -> String? {
         guard let start = text.range(of: "<\(name)>"), let end = text.range(of: "</\(name)>") else { return nil }
         return String(text[start.upperBound..<end.lowerBound])
-    }
-
-    /// A loopback port nothing listens on right now, from the kernel.
-    private static func freePort() throws -> Int {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(descriptor) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(descriptor, $0, length) == 0 && getsockname(descriptor, $0, &length) == 0
-            }
-        }
-        guard bound else { throw PollTimeout(what: "a free port") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }
 

@@ -1,5 +1,6 @@
 import CourierHTTPClient
 import CourierIntegrationKit
+import CourierTestSupport
 import Foundation
 import Synchronization
 import Testing
@@ -33,7 +34,7 @@ final class EmulatorProcess: Sendable {
         guard FileManager.default.isExecutableFile(atPath: path) else {
             throw EmulatorError("\(path) is missing; run scripts/install-test-servers")
         }
-        port = try Self.freePort()
+        port = try LoopbackSocket.freePort()
         logURL = FileManager.default.temporaryDirectory.appending(path: "courier-\(executable)-\(port).log")
         _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
         let log = try FileHandle(forWritingTo: logURL)
@@ -81,25 +82,6 @@ final class EmulatorProcess: Sendable {
             try await Task.sleep(for: .milliseconds(100))
         }
         throw EmulatorError("the emulator did not answer within \(deadline): \(log)")
-    }
-
-    /// A TCP port nothing listens on right now, from the kernel.
-    private static func freePort() throws -> Int {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard descriptor >= 0 else { throw EmulatorError("socket() failed") }
-        defer { close(descriptor) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
-                bind(descriptor, socketAddress, length) == 0 && getsockname(descriptor, socketAddress, &length) == 0
-            }
-        }
-        guard bound else { throw EmulatorError("bind() failed") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }
 

@@ -1,6 +1,7 @@
 import CourierCrypto
 import CourierHTTPClient
 import CourierIntegrationKit
+import CourierTestSupport
 import Foundation
 import Synchronization
 import Testing
@@ -101,7 +102,7 @@ struct RegistryPeer: Sendable {
         let directory = try RealPeers.makeDirectory("registry")
         defer { try? FileManager.default.removeItem(at: directory) }
         let path = { (name: String) in directory.appendingPathComponent(name).path }
-        let port = try RealPeers.freePort()
+        let port = try LoopbackSocket.freePort()
         var authSection: String
         var tokenServer: SpawnedProcess?
         var realm: String?
@@ -332,7 +333,7 @@ struct RegistryPeer: Sendable {
     }
 
     @Test func anUnreachableRegistryIsRetryable() async throws {
-        let port = try RealPeers.freePort()
+        let port = try LoopbackSocket.freePort()
         let registration = Registration(
             configuration: ["repository": .string("127.0.0.1:\(port)/team/x")], credentials: Credentials(username: "u", password: "p"))
         let outcome = await integration.execute(request(registration, prefix: ""), context: context())

@@ -1,3 +1,4 @@
+import CourierTestSupport
 import Foundation
 
 #if canImport(Glibc)
@@ -26,42 +27,15 @@ enum RealPeers {
         return directory
     }
 
-    /// A TCP port on 127.0.0.1 that nothing listens on right now (the kernel's pick for port 0).
-    static func freePort() throws -> Int {
-        let (descriptor, port) = try bindLoopbackSocket()
-        close(descriptor)
-        return port
-    }
-
     /// A socket listening on 127.0.0.1 that never accepts: clients connect (the kernel completes the handshake) and
     /// then wait for a greeting that never comes. Close the descriptor when done.
     static func silentListener() throws -> (descriptor: Int32, port: Int) {
-        let (descriptor, port) = try bindLoopbackSocket()
+        let (descriptor, port) = try LoopbackSocket.bound()
         guard listen(descriptor, 8) == 0 else {
             close(descriptor)
             throw PeerError("listen() failed")
         }
         return (descriptor, port)
-    }
-
-    private static func bindLoopbackSocket() throws -> (Int32, Int) {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard descriptor >= 0 else { throw PeerError("socket() failed") }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
-                bind(descriptor, socketAddress, length) == 0 && getsockname(descriptor, socketAddress, &length) == 0
-            }
-        }
-        guard bound else {
-            close(descriptor)
-            throw PeerError("binding a loopback port failed")
-        }
-        return (descriptor, Int(UInt16(bigEndian: address.sin_port)))
     }
 
     /// Calls `check` every 50 ms until it returns true; throws once `timeout` has passed without success.

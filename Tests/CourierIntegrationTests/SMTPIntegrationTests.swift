@@ -1,4 +1,5 @@
 import CourierIntegrationKit
+import CourierTestSupport
 import Foundation
 import Synchronization
 import Testing
@@ -244,7 +245,7 @@ struct ReceivedMail {
     }
 
     @Test func anUnreachableServerIsRetryable() async throws {
-        let port = try RealPeers.freePort()
+        let port = try LoopbackSocket.freePort()
         let registration = Registration(
             configuration: [
                 "to": "ops@example.com", "from": "courier@example.org", "user": "u", "host": "127.0.0.1", "port": .string(String(port)),
