@@ -42,7 +42,7 @@ public struct EgressPolicy: Sendable, Hashable {
         if allowed.contains(where: { $0.contains(address) }) { return nil }
         guard let block = Self.blockedByDefault.first(where: { $0.contains(address) }) else { return nil }
         return "Refusing to connect to \(Self.destination(host, address)): link-local and cloud-metadata addresses are blocked; "
-            + "allow it with an egress allow-list entry such as \(address.unmapped)/\(block.network.isIPv4 ? 32 : 128)"
+            + "allow it with an egress allow-list entry (COURIER_EGRESS_ALLOW) such as \(address.unmapped)/\(block.network.isIPv4 ? 32 : 128)"
     }
 
     /// Why `host` is refused by name, or `nil`.
@@ -50,7 +50,7 @@ public struct EgressPolicy: Sendable, Hashable {
         let name = host.lowercased().hasSuffix(".") ? String(host.lowercased().dropLast()) : host.lowercased()
         guard Self.blockedHostNames.contains(name) else { return nil }
         return "Refusing to connect to \(host): link-local and cloud-metadata addresses are blocked; "
-            + "allow its address with an egress allow-list entry and use the address instead of the name"
+            + "allow its address with an egress allow-list entry (COURIER_EGRESS_ALLOW) and use the address instead of the name"
     }
 
     private static func destination(_ host: String, _ address: IPAddress) -> String {

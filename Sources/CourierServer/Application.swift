@@ -43,7 +43,7 @@ struct Application: Sendable {
                 )
             )
         }
-        let http = LiveHTTPClient()
+        let http = LiveHTTPClient(egressGuard: EgressGuard(policy: configuration.egressPolicy))
         let catalog = try IntegrationCatalog.builtIn()
         let integrations = IntegrationService(
             store: store,

@@ -1,6 +1,7 @@
 import CourierAWS
 import CourierCore
 import CourierDelivery
+import CourierHTTPClient
 import CourierPostgres
 import CourierSQLite
 import CourierStorage
@@ -21,6 +22,8 @@ public struct ServerConfiguration: Sendable {
     public var rotateMasterKey: Bool
     /// How the delivery workers run.
     public var delivery: DeliveryConfiguration
+    /// Which addresses integrations may connect to.
+    public var egressPolicy: EgressPolicy
 
     /// Resolves the command-line options and the environment into a configuration.
     ///
@@ -47,6 +50,10 @@ public struct ServerConfiguration: Sendable {
         }
         rotateMasterKey = options.rotateMasterKey
         delivery = try Self.parseDelivery(environment)
+        egressPolicy = EgressPolicy(
+            allowed: try Self.parseBlocks(environment["COURIER_EGRESS_ALLOW"], named: "COURIER_EGRESS_ALLOW"),
+            denied: try Self.parseBlocks(environment["COURIER_EGRESS_DENY"], named: "COURIER_EGRESS_DENY")
+        )
     }
 
     /// Delivery tuning from the environment.
@@ -71,6 +78,18 @@ public struct ServerConfiguration: Sendable {
             configuration.retryPolicy.maximumAttempts = try integer(value, named: "COURIER_RETRY_MAX_ATTEMPTS", in: 1...100)
         }
         return configuration
+    }
+
+    /// A comma-separated list of CIDR blocks (`169.254.169.254/32, 10.0.0.0/8`), for the egress allow and deny lists.
+    static func parseBlocks(_ value: String?, named name: String) throws(CourierError) -> [CIDRBlock] {
+        guard let value else { return [] }
+        return try value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.map {
+            text throws(CourierError) in
+            guard let block = CIDRBlock(parsing: text) else {
+                throw .invalid("\(name) has '\(text)', which is not a CIDR block; write e.g. 10.0.0.0/8 or fd00::/8, separated by commas.")
+            }
+            return block
+        }
     }
 
     private static func integer(_ value: String, named name: String, in range: ClosedRange<Int>) throws(CourierError) -> Int {

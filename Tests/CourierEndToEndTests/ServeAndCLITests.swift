@@ -139,4 +139,24 @@ import Testing
         #expect(third.url == first.url)
         #expect(try await third.stop() == 0)
     }
+
+    /// Integrations never reach link-local or cloud-metadata addresses unless the operator allows them; the
+    /// refusal says how. (Only the refusal is tested: no test sends traffic off loopback.)
+    @Test func egressToCloudMetadataIsRefused() async throws {
+        let server = try await ServerProcess()
+        let refused = try await server.courier(
+            "integration", "registered", "add", "webhook", "--name", "meta", "--opt", "url=http://169.254.169.254/latest/meta-data",
+            token: try server.ownerToken()
+        )
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("Refusing to connect to 169.254.169.254") && refused.stderr.contains("COURIER_EGRESS_ALLOW"))
+        #expect(try await server.stop() == 0)
+
+        let badList = try await runCourier(
+            ["serve", "--listen", "127.0.0.1:0"],
+            environment: ["COURIER_EGRESS_DENY": "10.0.0.0/8, nonsense", "HOME": server.home.url.path]
+        )
+        #expect(badList.status == 1)
+        #expect(badList.stderr.contains("COURIER_EGRESS_DENY has 'nonsense', which is not a CIDR block"))
+    }
 }
