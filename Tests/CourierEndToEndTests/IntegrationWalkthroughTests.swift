@@ -82,3 +82,40 @@ import Testing
         #expect(try await server.stop() == 0)
     }
 }
+
+/// `courier serve --rotate-master-key` re-seals every credential under a new key: the key file changes, and the
+/// registration's credentials still open (a test delivery reaches the sink, signed with the same secret).
+@Suite(.timeLimit(.minutes(5))) struct MasterKeyRotationTests {
+    @Test func rotationResealsCredentials() async throws {
+        let sink = try RecordingSink()
+        try await sink.serving {
+            let data = try TemporaryDirectory()
+            let first = try await ServerProcess(dataDirectory: data)
+            let owner = try first.ownerToken()
+            let registered = try await first.courier(
+                "integration", "registered", "add", "webhook", "--name", "sink", "--opt", "url=\(sink.url)", "-o", "json", token: owner
+            )
+            #expect(registered.status == 0, "\(registered.stderr)")
+            let secret = try #require(
+                try Wire.decoder.decode(RegisteredIntegrationDTO.self, from: Data(registered.stdout.utf8)).revealedSecrets?["signingSecret"]
+            )
+            #expect(try await first.stop() == 0)
+            let keyFile = data.url.appendingPathComponent("master.key")
+            let before = try String(contentsOf: keyFile, encoding: .utf8)
+
+            let rotated = try await ServerProcess(extraArguments: ["--rotate-master-key"], dataDirectory: data)
+            let after = try String(contentsOf: keyFile, encoding: .utf8)
+            #expect(after != before, "a new key replaced the old one")
+            #expect(after.split(separator: "\n").count == 1, "the old key is gone once everything is re-sealed")
+            let attributes = try FileManager.default.attributesOfItem(atPath: keyFile.path)
+            #expect((attributes[.posixPermissions] as? Int) == 0o600)
+            #expect(rotated.standardError.contains("Master key rotated"))
+
+            let tested = try await rotated.courier("integration", "registered", "test", "--name", "sink", token: owner)
+            #expect(tested.status == 0, "\(tested.stdout)\(tested.stderr)")
+            #expect(sink.requests.count == 2, "the registration's test event, then the test delivery")
+            #expect(try sink.unverifiedRequests(secret: secret).isEmpty, "the re-sealed signing secret still signs")
+            #expect(try await rotated.stop() == 0)
+        }
+    }
+}
