@@ -116,7 +116,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "CourierCASTests", dependencies: ["CourierCAS", "CourierCore", "CourierCrypto"]),
-        .testTarget(name: "CourierCryptoTests", dependencies: ["CourierCrypto", "CourierCore"]),
+        .testTarget(name: "CourierCryptoTests", dependencies: ["CourierCrypto", "CourierCore", "CourierTestSupport"]),
         .testTarget(
             name: "CourierDeliveryTests",
             dependencies: [

@@ -28,43 +28,29 @@ public final class TemporaryDirectory: Sendable {
     deinit { try? FileManager.default.removeItem(at: url) }
 }
 
-/// Runs `courier` with `arguments` to completion without blocking Swift's cooperative threads.
+/// Runs `courier` with `arguments` to completion.
 public func runCourier(_ arguments: [String], environment: [String: String]) async throws -> CommandResult {
-    let process = Process()
-    process.executableURL = CourierBinary.url
-    process.arguments = arguments
-    process.environment = environment
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    let stdout = OutputBuffer()
-    let stderr = OutputBuffer()
-    return await withCheckedContinuation { continuation in
-        // Blocking waits get threads of their own: parking them on Dispatch's shared pool starves other tests.
-        Thread.detachNewThread {
-            let group = DispatchGroup()
-            stdout.drain(out.fileHandleForReading, group: group)
-            stderr.drain(err.fileHandleForReading, group: group)
-            group.wait()
-            process.waitUntilExit()
-            continuation.resume(returning: CommandResult(status: process.terminationStatus, stdout: stdout.text, stderr: stderr.text))
-        }
+    try await runProgram(CourierBinary.url.path, arguments, environment: environment)
+}
+
+/// Runs `executable` with `arguments` and exactly `environment` to completion (up to 5 minutes).
+public func runProgram(_ executable: String, _ arguments: [String], environment: [String: String]) async throws -> CommandResult {
+    let child = try ChildProcess(executable: executable, arguments: arguments, environment: environment)
+    let status = try await child.waitForExit(timeout: .seconds(300))
+    // The pipes reach end-of-file once the child and any descendants closed them.
+    _ = try await ServerProcess.poll(timeout: .seconds(30), what: "the output of \(executable)") {
+        child.standardOutput.isComplete && child.standardError.isComplete ? true : nil
     }
+    return CommandResult(status: status, stdout: child.standardOutput.text, stderr: child.standardError.text)
 }
 
 /// A `courier serve` process on a free loopback port and a temporary data directory.
 public final class ServerProcess: Sendable {
-    public let process: Process
+    public let process: ChildProcess
     public let dataDirectory: TemporaryDirectory
     public let home: TemporaryDirectory
     /// `http://127.0.0.1:PORT`, from the readiness line.
     public let url: String
-    private let stdout = OutputBuffer()
-    private let stderr = OutputBuffer()
-
     /// Starts the server and waits (up to 30 s) for its readiness line.
     public init(
         listen: String = "127.0.0.1:0",
@@ -74,21 +60,15 @@ public final class ServerProcess: Sendable {
     ) async throws {
         self.dataDirectory = try dataDirectory ?? TemporaryDirectory()
         home = try TemporaryDirectory()
-        let stdoutBuffer = stdout
-        let stderrBuffer = stderr
-        process = Process()
-        process.executableURL = CourierBinary.url
-        process.arguments = ["serve", "--listen", listen, "--data-dir", self.dataDirectory.url.path] + extraArguments
-        process.environment = environment.merging(
-            ["HOME": home.url.path, "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
-        ) { _, fixed in fixed }
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        stdoutBuffer.drain(out.fileHandleForReading)
-        stderrBuffer.drain(err.fileHandleForReading)
+        let process = try ChildProcess(
+            executable: CourierBinary.url.path,
+            arguments: ["serve", "--listen", listen, "--data-dir", self.dataDirectory.url.path] + extraArguments,
+            environment: environment.merging(
+                ["HOME": home.url.path, "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
+            ) { _, fixed in fixed }
+        )
+        self.process = process
+        let stdoutBuffer = process.standardOutput
         let prefix = "courier listening on "
         let line = try await Self.poll(timeout: .seconds(30), what: "the readiness line") {
             stdoutBuffer.text
@@ -99,14 +79,14 @@ public final class ServerProcess: Sendable {
     }
 
     deinit {
-        if process.isRunning { process.terminate() }
+        process.signal(SIGTERM)
     }
 
     /// Everything the server wrote to standard error so far.
-    public var standardError: String { stderr.text }
+    public var standardError: String { process.standardError.text }
 
     /// Everything the server wrote to standard output so far.
-    public var standardOutput: String { stdout.text }
+    public var standardOutput: String { process.standardOutput.text }
 
     /// The owner token the first start wrote to the data directory.
     public func ownerToken() throws -> String {
@@ -123,9 +103,8 @@ public final class ServerProcess: Sendable {
 
     /// Sends a signal and waits (up to 30 s) for the process to exit; returns its exit status.
     public func stop(signal: Int32 = SIGTERM) async throws -> Int32 {
-        kill(process.processIdentifier, signal)
-        _ = try await Self.poll(timeout: .seconds(30), what: "the server to exit") { self.process.isRunning ? nil : true }
-        return process.terminationStatus
+        process.signal(signal)
+        return try await process.waitForExit(timeout: .seconds(30))
     }
 
     /// Calls `check` every 20 ms until it returns a value or `timeout` passes.
@@ -149,17 +128,19 @@ public struct PollTimeout: Error, CustomStringConvertible {
 /// Bytes a child process wrote, appended from its pipe's reader thread.
 public final class OutputBuffer: Sendable {
     private let data = Mutex(Data())
+    private let complete = Mutex(false)
+
+    /// Whether the writer closed its end and everything was read.
+    public var isComplete: Bool { complete.withLock { $0 } }
 
     /// An empty buffer.
     public init() {}
 
-    /// Reads `handle` to its end on a thread of its own, appending as bytes arrive; `group` is left when it ends.
+    /// Reads `descriptor` to its end on a thread of its own, appending as bytes arrive, then closes it.
     ///
-    /// Reads with `read(2)` and retries on EINTR: Foundation's `availableData` traps on an interrupted read. The
-    /// thread is not Dispatch's: a read blocked for the life of a server would hold one of its shared threads.
-    public func drain(_ handle: FileHandle, group: DispatchGroup? = nil) {
-        group?.enter()
-        let descriptor = handle.fileDescriptor
+    /// Reads with `read(2)` and retries on EINTR. The thread is not Dispatch's: a read blocked for the life of a
+    /// server would hold one of its shared threads.
+    public func drain(_ descriptor: Int32) {
         Thread.detachNewThread {
             var buffer = [UInt8](repeating: 0, count: 65_536)
             while true {
@@ -173,7 +154,8 @@ public final class OutputBuffer: Sendable {
                     break
                 }
             }
-            group?.leave()
+            close(descriptor)
+            self.complete.withLock { $0 = true }
         }
     }
 

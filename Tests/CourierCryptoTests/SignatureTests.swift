@@ -1,5 +1,6 @@
 import CourierCore
 import CourierCrypto
+import CourierTestSupport
 import Foundation
 import Testing
 
@@ -147,25 +148,10 @@ private struct OpenSSLCommandFailed: Error {
     let status: Int32
 }
 
-/// Runs the `openssl` command line with its output discarded (files are the interface).
-///
-/// Waits through the process's termination handler, never by blocking one of Swift's few cooperative threads.
+/// Runs the `openssl` command line; files are the interface.
 private func runOpenSSL(_ arguments: [String]) async throws {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["openssl"] + arguments
-    process.standardOutput = FileHandle.nullDevice
-    process.standardError = FileHandle.nullDevice
-    let status = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Int32, any Error>) in
-        process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-        do {
-            try process.run()
-        } catch {
-            process.terminationHandler = nil
-            continuation.resume(throwing: error)
-        }
-    }
-    guard status == 0 else { throw OpenSSLCommandFailed(arguments: arguments, status: status) }
+    let result = try await runProgram("/usr/bin/openssl", arguments, environment: ["PATH": "/usr/bin:/bin"])
+    guard result.status == 0 else { throw OpenSSLCommandFailed(arguments: arguments, status: result.status) }
 }
 
 /// The 64-byte `r‖s` form of a DER ECDSA P-256 signature.

@@ -97,11 +97,11 @@ import Testing
             payload.append(copy)
         }
         let digest = "sha256:" + SHA256.hex(payload)
-        let before = try peakResidentBytes(of: server.process.processIdentifier)
+        let before = try peakResidentBytes(of: server.process.pid)
 
         let created = try await send("PUT", server, "/v1/cas/\(digest)", token: owner, body: payload)
         #expect(created.status == 201, "\(String(decoding: created.body, as: UTF8.self))")
-        let growth = try peakResidentBytes(of: server.process.processIdentifier) - before
+        let growth = try peakResidentBytes(of: server.process.pid) - before
         #expect(growth < 60 << 20, "the server's peak memory grew by \(growth >> 20) MiB for a 100 MiB upload")
 
         let download = try await send("GET", server, "/v1/cas/\(digest)", token: owner)

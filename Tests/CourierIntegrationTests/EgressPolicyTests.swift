@@ -56,7 +56,7 @@ private struct FixedResolver: HostResolver {
         #expect(
             policy.refusal(host: "169.254.169.254", address: IPAddress("169.254.169.254")!)
                 == "Refusing to connect to 169.254.169.254: link-local and cloud-metadata addresses are blocked; "
-                + "allow it with an egress allow-list entry such as 169.254.169.254/32"
+                + "allow it with an egress allow-list entry (COURIER_EGRESS_ALLOW) such as 169.254.169.254/32"
         )
         for blocked in ["169.254.1.1", "fe80::1", "fd00:ec2::254", "::ffff:169.254.169.254"] {
             #expect(policy.refusal(host: blocked, address: IPAddress(blocked)!) != nil, "\(blocked)")
@@ -91,7 +91,7 @@ private struct FixedResolver: HostResolver {
         await #expect(
             throws: HTTPClientError.destinationRefused(
                 "Refusing to connect to sneaky.example.com (169.254.169.254): link-local and cloud-metadata addresses are blocked; "
-                    + "allow it with an egress allow-list entry such as 169.254.169.254/32"
+                    + "allow it with an egress allow-list entry (COURIER_EGRESS_ALLOW) such as 169.254.169.254/32"
             )
         ) {
             try await egressGuard.check(URL(string: "https://sneaky.example.com/x")!)

@@ -196,7 +196,7 @@ private func withSink<Result: Sendable>(
         await #expect(
             throws: IntegrationValidationError(
                 "unable to reach webhook URL: test webhook failed: sending HTTP request: Refusing to connect to 169.254.169.254: "
-                    + "link-local and cloud-metadata addresses are blocked; allow it with an egress allow-list entry such as 169.254.169.254/32"
+                    + "link-local and cloud-metadata addresses are blocked; allow it with an egress allow-list entry (COURIER_EGRESS_ALLOW) such as 169.254.169.254/32"
             )
         ) {
             try await integration.register(.init(url: "http://169.254.169.254/latest/meta-data"), context: context())
