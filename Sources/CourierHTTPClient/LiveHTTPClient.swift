@@ -177,6 +177,10 @@ private enum CurlHTTPTransfer {
         }
         // No `Expect: 100-continue` before a large body: send it straight away.
         headerList = curl_slist_append(headerList, "Expect:")
+        if request.body == nil, !request.headers.contains(where: { $0.name.lowercased() == "content-type" }) {
+            // Without a body, no form content type either (curl adds one to every POST otherwise).
+            headerList = curl_slist_append(headerList, "Content-Type:")
+        }
         defer { curl_slist_free_all(headerList) }
 
         let method = request.method.uppercased()
