@@ -41,7 +41,7 @@ let package = Package(
         /// Google Cloud Storage's JSON API and service-account OAuth2 (RS256 JWT), over the kit's HTTP client.
         .target(name: "CourierGCS", dependencies: ["CourierCore", "CourierCrypto", "CourierIntegrationKit"]),
         /// The live HTTP client of integrations: URLSession behind an egress guard.
-        .target(name: "CourierHTTPClient", dependencies: ["CourierCore", "CourierIntegrationKit"]),
+        .target(name: "CourierHTTPClient", dependencies: ["CourierCore", "CourierIntegrationKit", "CCurl"]),
         // One target per integration; each depends only on the kit and the domain.
         .target(name: "CourierDependencyTrack", dependencies: ["CourierCore", "CourierIntegrationKit"]),
         .target(name: "CourierDiscord", dependencies: ["CourierCore", "CourierIntegrationKit", "CourierSummary"]),

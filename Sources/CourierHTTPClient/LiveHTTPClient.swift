@@ -1,51 +1,45 @@
+import CCurl
 import CourierIntegrationKit
 import Foundation
+import Synchronization
 
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
-
-/// The live ``HTTPClient``: URLSession (libcurl on Linux) behind an ``EgressGuard``.
+/// The live ``HTTPClient``: libcurl behind an ``EgressGuard``.
 ///
-/// - One session per client, so connections to the same host are reused across requests.
+/// - Each transfer runs on a thread of its own, so the blocking `curl_easy_perform` never occupies a thread of Swift's
+///   cooperative pool; cancelling the calling task aborts the transfer.
+/// - Easy handles are kept in a small pool per client, so connections to the same host are reused across requests.
 /// - Every request has a hard deadline, its `timeout`, covering name resolution, connection and the whole exchange.
 /// - Redirects are never followed automatically. A GET or HEAD follows up to ``maximumRedirects`` of them, each hop
 ///   checked by the egress guard again; any other method gets the 3xx response back, because re-sending a body to
-///   another location is the caller's decision (and URLSession on Linux drops the body on 307).
+///   another location is the caller's decision.
+/// - No authentication is negotiated: a 401 (whatever its challenge) is returned like any other response.
+/// - The server's certificate and host name are always verified against the system store.
 /// - Failures become ``HTTPClientError`` values whose messages name the host and port only, never the URL's user
 ///   info, path or query.
 public final class LiveHTTPClient: HTTPClient {
     /// The most redirects a GET or HEAD follows before its last 3xx response is returned.
     public let maximumRedirects: Int
-    private let session: URLSession
+    private let handles = CurlHandlePool(capacity: 4)
     private let egressGuard: EgressGuard
 
     /// A client that checks every destination with `egressGuard`.
     public init(egressGuard: EgressGuard = EgressGuard(), maximumRedirects: Int = 5) {
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.httpShouldSetCookies = false
-        configuration.urlCache = nil
-        configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
-        self.session = URLSession(configuration: configuration, delegate: RedirectRefusingDelegate(), delegateQueue: nil)
         self.egressGuard = egressGuard
         self.maximumRedirects = maximumRedirects
     }
 
-    deinit {
-        session.finishTasksAndInvalidate()
-    }
-
     public func send(_ request: OutboundHTTPRequest) async throws(HTTPClientError) -> OutboundHTTPResponse {
+        let deadline = ContinuousClock.now + request.timeout
         let outcome = await withTaskGroup(of: Result<OutboundHTTPResponse, HTTPClientError>?.self) { group in
             group.addTask {
                 do throws(HTTPClientError) {
-                    return .success(try await self.exchange(request))
+                    return .success(try await self.exchange(request, deadline: deadline))
                 } catch {
                     return .failure(error)
                 }
             }
             group.addTask {
-                try? await Task.sleep(for: request.timeout)
+                try? await Task.sleep(until: deadline, clock: .continuous)
                 return Task.isCancelled ? nil : .failure(.timedOut)
             }
             defer { group.cancelAll() }
@@ -57,13 +51,15 @@ public final class LiveHTTPClient: HTTPClient {
         return try outcome.get()
     }
 
-    /// Sends `request`, following redirects where allowed; no deadline of its own.
-    private func exchange(_ request: OutboundHTTPRequest) async throws(HTTPClientError) -> OutboundHTTPResponse {
+    /// Sends `request`, following redirects where allowed, each transfer limited to what is left until `deadline`.
+    private func exchange(_ request: OutboundHTTPRequest, deadline: ContinuousClock.Instant) async throws(HTTPClientError)
+        -> OutboundHTTPResponse
+    {
         var current = request
         var redirectsFollowed = 0
         while true {
             try await egressGuard.check(current.url)
-            let response = try await transfer(current)
+            let response = try await transfer(current, deadline: deadline)
             guard redirectsFollowed < maximumRedirects, let next = Self.redirect(of: current, answeredBy: response) else {
                 return response
             }
@@ -72,30 +68,27 @@ public final class LiveHTTPClient: HTTPClient {
         }
     }
 
-    /// One request and its response, through the session.
-    private func transfer(_ request: OutboundHTTPRequest) async throws(HTTPClientError) -> OutboundHTTPResponse {
-        var urlRequest = URLRequest(url: request.url)
-        urlRequest.httpMethod = request.method
-        // The deadline in `send(_:)` governs; URLSession's own (idle) timeout, a little later, is only a backstop.
-        urlRequest.timeoutInterval = (request.timeout + .seconds(1)).timeInterval
-        for field in request.headers { urlRequest.addValue(field.value, forHTTPHeaderField: field.name) }
-        urlRequest.httpBody = request.body
-        do {
-            let (body, response) = try await session.data(for: urlRequest)
-            guard let response = response as? HTTPURLResponse else {
-                throw HTTPClientError.transportFailed("\(Self.destination(request.url)) did not answer with HTTP")
+    /// One request and its response, through a pooled easy handle on a thread of its own.
+    private func transfer(_ request: OutboundHTTPRequest, deadline: ContinuousClock.Instant) async throws(HTTPClientError)
+        -> OutboundHTTPResponse
+    {
+        let remaining = deadline - ContinuousClock.now
+        guard remaining > .zero else { throw .timedOut }
+        let cancellation = CurlCancellationFlag()
+        let handles = self.handles
+        let result = await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Result<OutboundHTTPResponse, HTTPClientError>, Never>) in
+                let thread = Thread {
+                    continuation.resume(
+                        returning: CurlHTTPTransfer.perform(request, within: remaining, handles: handles, cancellation: cancellation))
+                }
+                thread.name = "courier-http"
+                thread.start()
             }
-            let headers = response.allHeaderFields.compactMap { name, value in
-                (name as? String).map { HTTPHeaderField($0, "\(value)") }
-            }
-            return OutboundHTTPResponse(status: response.statusCode, headers: headers, body: body)
-        } catch let error as HTTPClientError {
-            throw error
-        } catch let error as URLError {
-            throw Self.clientError(for: error, url: request.url)
-        } catch {
-            throw .transportFailed("sending the request to \(Self.destination(request.url)) failed")
+        } onCancel: {
+            cancellation.cancel()
         }
+        return try result.get()
     }
 
     /// The request a GET or HEAD makes next when `response` redirects it, or `nil` when it does not or may not.
@@ -113,33 +106,163 @@ public final class LiveHTTPClient: HTTPClient {
         }
         return next
     }
+}
 
-    /// Maps a URLSession error to the client's vocabulary, naming only the destination's host and port.
-    private static func clientError(for error: URLError, url: URL) -> HTTPClientError {
-        let destination = destination(url)
-        switch error.code {
-        case .timedOut:
+/// Set when the task waiting for a transfer is cancelled; the transfer's progress callback reads it.
+private final class CurlCancellationFlag: Sendable {
+    private let cancelled = Atomic(false)
+
+    func cancel() { cancelled.store(true, ordering: .relaxed) }
+
+    var isCancelled: Bool { cancelled.load(ordering: .relaxed) }
+}
+
+/// A curl easy handle; cleaned up when the last reference goes. Used by one transfer (one thread) at a time.
+private final class CurlEasyHandle: @unchecked Sendable {
+    let raw: UnsafeMutableRawPointer
+
+    init?() {
+        guard curlGlobalInitialization == CURLE_OK, let raw = curl_easy_init() else { return nil }
+        self.raw = raw
+    }
+
+    deinit { curl_easy_cleanup(raw) }
+}
+
+/// Idle easy handles, each keeping its live connections (and DNS and TLS session caches) for the next transfer.
+private final class CurlHandlePool: Sendable {
+    private let idle = Mutex<[CurlEasyHandle]>([])
+    private let capacity: Int
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    /// An idle handle, or a new one; `nil` only when libcurl cannot be initialised.
+    func take() -> CurlEasyHandle? {
+        idle.withLock { $0.popLast() } ?? CurlEasyHandle()
+    }
+
+    /// Returns `handle` to the pool with its options reset (connections stay open), or drops it when the pool is full.
+    func giveBack(_ handle: CurlEasyHandle) {
+        curl_easy_reset(handle.raw)
+        idle.withLock { handles in
+            if handles.count < capacity { handles.append(handle) }
+        }
+    }
+}
+
+/// `curl_global_init`, run once before the first transfer (Swift runs a global's initialiser exactly once).
+private let curlGlobalInitialization: CURLcode = curl_global_init(Int(CURL_GLOBAL_DEFAULT))
+
+/// One blocking HTTP transfer through a curl easy handle.
+private enum CurlHTTPTransfer {
+    static func perform(
+        _ request: OutboundHTTPRequest, within timeout: Duration, handles: CurlHandlePool, cancellation: CurlCancellationFlag
+    ) -> Result<OutboundHTTPResponse, HTTPClientError> {
+        let destination = destination(request.url)
+        guard let handle = handles.take() else {
+            return .failure(.transportFailed("libcurl could not be initialised"))
+        }
+        // A handle whose transfer failed may hold a broken connection; only a completed exchange goes back to the pool.
+        var reusable = false
+        defer { if reusable { handles.giveBack(handle) } }
+        let easy = handle.raw
+
+        let state = HTTPTransferState(cancellation: cancellation)
+        let statePointer = Unmanaged.passRetained(state)
+        defer { statePointer.release() }
+        var headerList: UnsafeMutablePointer<curl_slist>?
+        for field in request.headers {
+            // "Name:" would remove curl's own header of that name; "Name;" sends it with an empty value.
+            headerList = curl_slist_append(headerList, field.value.isEmpty ? "\(field.name);" : "\(field.name): \(field.value)")
+        }
+        // No `Expect: 100-continue` before a large body: send it straight away.
+        headerList = curl_slist_append(headerList, "Expect:")
+        if request.body == nil, !request.headers.contains(where: { $0.name.lowercased() == "content-type" }) {
+            // Without a body, no form content type either (curl adds one to every POST otherwise).
+            headerList = curl_slist_append(headerList, "Content-Type:")
+        }
+        defer { curl_slist_free_all(headerList) }
+
+        let method = request.method.uppercased()
+        var status = CURLE_OK
+        func set(_ result: CURLcode) { if status == CURLE_OK { status = result } }
+        set(ccurl_setopt_string(easy, CURLOPT_URL, request.url.absoluteString))
+        set(ccurl_setopt_string(easy, CURLOPT_PROTOCOLS_STR, "http,https"))
+        set(ccurl_setopt_long(easy, CURLOPT_FOLLOWLOCATION, 0))
+        set(ccurl_setopt_long(easy, CURLOPT_SSL_VERIFYPEER, 1))
+        set(ccurl_setopt_long(easy, CURLOPT_SSL_VERIFYHOST, 2))
+        set(ccurl_setopt_long(easy, CURLOPT_NOSIGNAL, 1))
+        set(ccurl_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, milliseconds(timeout)))
+        set(ccurl_setopt_long(easy, CURLOPT_TIMEOUT_MS, milliseconds(timeout)))
+        set(ccurl_setopt_slist(easy, CURLOPT_HTTPHEADER, headerList))
+        if method == "HEAD" {
+            set(ccurl_setopt_long(easy, CURLOPT_NOBODY, 1))
+        } else if let body = request.body ?? (["POST", "PUT", "PATCH"].contains(method) ? Data() : nil) {
+            // The size first, so that the copy takes exactly the body's bytes, zeros included.
+            set(ccurl_setopt_off_t(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count)))
+            body.withUnsafeBytes { bytes in
+                // An empty body still needs a valid pointer: curl would otherwise read the body from a callback.
+                let pointer = bytes.baseAddress ?? UnsafeRawPointer(("" as StaticString).utf8Start)
+                set(ccurl_setopt_pointer(easy, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: pointer)))
+            }
+            if method != "POST" { set(ccurl_setopt_string(easy, CURLOPT_CUSTOMREQUEST, request.method)) }
+        } else {
+            set(ccurl_setopt_long(easy, CURLOPT_HTTPGET, 1))
+            if method != "GET" { set(ccurl_setopt_string(easy, CURLOPT_CUSTOMREQUEST, request.method)) }
+        }
+        set(ccurl_setopt_write_function(easy, CURLOPT_HEADERFUNCTION, receiveHeader))
+        set(ccurl_setopt_pointer(easy, CURLOPT_HEADERDATA, statePointer.toOpaque()))
+        set(ccurl_setopt_write_function(easy, CURLOPT_WRITEFUNCTION, receiveBody))
+        set(ccurl_setopt_pointer(easy, CURLOPT_WRITEDATA, statePointer.toOpaque()))
+        set(ccurl_setopt_long(easy, CURLOPT_NOPROGRESS, 0))
+        set(ccurl_setopt_progress_function(easy, abortWhenCancelled))
+        set(ccurl_setopt_pointer(easy, CURLOPT_XFERINFODATA, statePointer.toOpaque()))
+        guard status == CURLE_OK else {
+            return .failure(.transportFailed("configuring libcurl for \(destination) failed: \(String(cString: curl_easy_strerror(status)))"))
+        }
+
+        let result = curl_easy_perform(easy)
+        guard result == CURLE_OK else {
+            var osError = 0
+            _ = ccurl_getinfo_long(easy, CURLINFO_OS_ERRNO, &osError)
+            return .failure(error(for: result, osError: Int32(truncatingIfNeeded: osError), destination: destination))
+        }
+        var statusCode = 0
+        _ = ccurl_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &statusCode)
+        guard statusCode > 0 else {
+            return .failure(.transportFailed("\(destination) did not answer with HTTP"))
+        }
+        reusable = true
+        return .success(OutboundHTTPResponse(status: statusCode, headers: state.headers, body: Data(state.body)))
+    }
+
+    /// Maps a failed transfer to the client's vocabulary, naming only the destination's host and port.
+    private static func error(for result: CURLcode, osError: Int32, destination: String) -> HTTPClientError {
+        switch result {
+        case CURLE_OPERATION_TIMEDOUT:
             return .timedOut
-        case .cannotFindHost, .dnsLookupFailed:
+        case CURLE_COULDNT_RESOLVE_HOST:
             return .connectionFailed("could not resolve the host of \(destination)")
-        case .cannotConnectToHost:
-            return .connectionFailed("could not connect to \(destination): connection refused")
-        case .notConnectedToInternet, .internationalRoamingOff, .dataNotAllowed:
-            return .connectionFailed("could not connect to \(destination): network unreachable")
-        case .secureConnectionFailed, .serverCertificateHasBadDate, .serverCertificateUntrusted,
-            .serverCertificateHasUnknownRoot, .serverCertificateNotYetValid, .clientCertificateRejected,
-            .clientCertificateRequired:
-            return .tlsFailed("TLS with \(destination) failed")
-        case .networkConnectionLost:
+        case CURLE_COULDNT_CONNECT:
+            switch osError {
+            case ENETUNREACH, EHOSTUNREACH:
+                return .connectionFailed("could not connect to \(destination): network unreachable")
+            case ETIMEDOUT:
+                return .timedOut
+            default:
+                return .connectionFailed("could not connect to \(destination): connection refused")
+            }
+        case CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CONNECT_ERROR, CURLE_SSL_CACERT_BADFILE, CURLE_SSL_CERTPROBLEM,
+            CURLE_SSL_CIPHER, CURLE_SSL_ISSUER_ERROR, CURLE_SSL_PINNEDPUBKEYNOTMATCH, CURLE_SSL_ENGINE_NOTFOUND,
+            CURLE_SSL_ENGINE_SETFAILED, CURLE_SSL_CRL_BADFILE, CURLE_SSL_INVALIDCERTSTATUS:
+            return .tlsFailed("TLS with \(destination) failed: \(String(cString: curl_easy_strerror(result)))")
+        case CURLE_SEND_ERROR, CURLE_RECV_ERROR, CURLE_GOT_NOTHING, CURLE_PARTIAL_FILE, CURLE_HTTP2, CURLE_HTTP2_STREAM:
             return .transportFailed("the connection to \(destination) was lost")
-        case .cancelled:
+        case CURLE_ABORTED_BY_CALLBACK:
             return .transportFailed("the request to \(destination) was cancelled")
         default:
-            // On Linux, libcurl's TLS failures arrive as an unknown error (-1) whose text starts with "SSL".
-            if error.localizedDescription.hasPrefix("SSL") {
-                return .tlsFailed("TLS with \(destination) failed: \(error.localizedDescription)")
-            }
-            return .transportFailed("sending the request to \(destination) failed (URLError \(error.code.rawValue))")
+            return .transportFailed(
+                "sending the request to \(destination) failed (curl error \(result.rawValue): \(String(cString: curl_easy_strerror(result))))")
         }
     }
 
@@ -149,22 +272,59 @@ public final class LiveHTTPClient: HTTPClient {
         let port = url.port ?? (url.scheme?.lowercased() == "https" ? 443 : 80)
         return host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
     }
-}
 
-/// Refuses every automatic redirect, so that ``LiveHTTPClient`` sees each 3xx and decides itself.
-private final class RedirectRefusingDelegate: NSObject, URLSessionTaskDelegate {
-    func urlSession(
-        _ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
-        newRequest request: URLRequest, completionHandler: @escaping (URLRequest?) -> Void
-    ) {
-        completionHandler(nil)
+    private static func milliseconds(_ duration: Duration) -> Int {
+        let (seconds, attoseconds) = duration.components
+        return max(1, Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000))
     }
 }
 
-extension Duration {
-    /// The duration in seconds, as Foundation counts time.
-    var timeInterval: TimeInterval {
-        let (seconds, attoseconds) = components
-        return TimeInterval(seconds) + TimeInterval(attoseconds) / 1e18
+/// The response as it arrives; touched only by the transfer's own thread (the cancellation flag is atomic).
+private final class HTTPTransferState {
+    let cancellation: CurlCancellationFlag
+    var headers: [HTTPHeaderField] = []
+    var body: [UInt8] = []
+
+    init(cancellation: CurlCancellationFlag) { self.cancellation = cancellation }
+
+    /// Takes one header line as curl hands it over, CRLF included.
+    func receive(headerLine: String) {
+        let line = headerLine.trimmingCharacters(in: CharacterSet(charactersIn: "\r\n"))
+        if line.hasPrefix("HTTP/") {
+            // A new status line (after a 1xx, say): only the final response's headers count.
+            headers = []
+        } else if let first = line.first, first == " " || first == "\t", let last = headers.popLast() {
+            // An obsolete folded continuation of the previous field.
+            headers.append(HTTPHeaderField(last.name, last.value + " " + line.trimmingCharacters(in: .whitespaces)))
+        } else if let colon = line.firstIndex(of: ":") {
+            let name = line[..<colon].trimmingCharacters(in: .whitespaces)
+            let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            if !name.isEmpty { headers.append(HTTPHeaderField(name, value)) }
+        }
     }
+}
+
+/// `CURLOPT_HEADERFUNCTION`: one complete header line per call.
+private let receiveHeader: curl_write_callback = { buffer, size, count, userdata in
+    guard let buffer, let userdata else { return 0 }
+    let length = size * count
+    let state = Unmanaged<HTTPTransferState>.fromOpaque(userdata).takeUnretainedValue()
+    state.receive(headerLine: String(decoding: UnsafeRawBufferPointer(start: buffer, count: length), as: UTF8.self))
+    return length
+}
+
+/// `CURLOPT_WRITEFUNCTION`: appends the next chunk of the body.
+private let receiveBody: curl_write_callback = { buffer, size, count, userdata in
+    guard let userdata else { return 0 }
+    let length = size * count
+    guard length > 0, let buffer else { return length }
+    let state = Unmanaged<HTTPTransferState>.fromOpaque(userdata).takeUnretainedValue()
+    state.body.append(contentsOf: UnsafeRawBufferPointer(start: buffer, count: length))
+    return length
+}
+
+/// `CURLOPT_XFERINFOFUNCTION`, called about once a second and on every transfer step: non-zero aborts the transfer.
+private let abortWhenCancelled: curl_xferinfo_callback = { userdata, _, _, _, _ in
+    guard let userdata else { return 0 }
+    return Unmanaged<HTTPTransferState>.fromOpaque(userdata).takeUnretainedValue().cancellation.isCancelled ? 1 : 0
 }
