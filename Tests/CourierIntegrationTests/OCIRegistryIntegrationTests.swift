@@ -331,10 +331,12 @@ struct RegistryPeer: Sendable {
     }
 
     @Test func anUnreachableRegistryIsRetryable() async throws {
-        let port = try LoopbackSocket.freePort()
+        let refusing = try RefusingPort()
+        let port = refusing.port
         let registration = Registration(
             configuration: ["repository": .string("127.0.0.1:\(port)/team/x")], credentials: Credentials(username: "u", password: "p"))
         let outcome = await integration.execute(request(registration, prefix: ""), context: context())
+        withExtendedLifetime(refusing) {}
         guard case .retryable(let reason, _) = outcome else {
             Issue.record("expected retryable, got \(outcome)")
             return

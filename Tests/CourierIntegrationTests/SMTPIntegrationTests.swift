@@ -245,7 +245,8 @@ struct ReceivedMail {
     }
 
     @Test func anUnreachableServerIsRetryable() async throws {
-        let port = try LoopbackSocket.freePort()
+        let refusing = try RefusingPort()
+        let port = refusing.port
         let registration = Registration(
             configuration: [
                 "to": "ops@example.com", "from": "courier@example.org", "user": "u", "host": "127.0.0.1", "port": .string(String(port)),
@@ -253,6 +254,7 @@ struct ReceivedMail {
             credentials: Credentials(password: "p")
         )
         let outcome = await SMTPIntegration().execute(request(registration, cc: ""), context: context(timeout: .seconds(5)))
+        withExtendedLifetime(refusing) {}
         guard case .retryable(let reason, _) = outcome else {
             Issue.record("expected retryable, got \(outcome)")
             return

@@ -3,6 +3,7 @@ import CourierHTTP
 import CourierHTTPClient
 import CourierIntegrationKit
 import CourierLogging
+import CourierTestSupport
 import CourierWebhook
 import Foundation
 import Synchronization
@@ -171,8 +172,8 @@ private func withSink<Result: Sendable>(
     }
 
     @Test func registrationReportsAnUnreachableURLWithoutItsSecrets() async throws {
-        // A port nothing listens on: bind a sink, note its port, let it stop.
-        let closedBase = try await withSink(RecordingSink(secret: nil, now: Self.now)) { base in base }
+        let refusing = try RefusingPort()
+        let closedBase = "http://127.0.0.1:\(refusing.port)"
         do {
             _ = try await integration.register(.init(url: closedBase + Self.secretPath), context: context())
             Issue.record("registration succeeded")
@@ -181,6 +182,7 @@ private func withSink<Result: Sendable>(
             #expect(error.message.contains("connection refused"))
             #expect(!error.message.contains("T0KEN"))
         }
+        withExtendedLifetime(refusing) {}
 
         let rejecting = RecordingSink(secret: nil, now: Self.now) { _, _ in HTTPResponse(status: 403, body: Data("no".utf8)) }
         await #expect(
