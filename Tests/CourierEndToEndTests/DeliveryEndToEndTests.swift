@@ -269,17 +269,17 @@ func attestationDocument(marker: String) throws -> Data {
         }
     }
 
-    /// A burst of pushes with the server SIGKILLed twice mid-burst: every accepted attestation is delivered at least
+    /// A burst of 200 pushes with the server SIGKILLed twice mid-burst: every accepted attestation is delivered at least
     /// once and every delivery record ends delivered.
     @Test func nothingIsLostAcrossKills() async throws {
         let sink = try RecordingSink()
         try await sink.serving {
             let data = try TemporaryDirectory()
             var fixture = try await DeliveryFixture(sink: sink, sendSBOM: false, data: data)
-            let total = 120
+            let total = 200
             var accepted: Set<String> = []
             for index in 0..<total {
-                if index == 40 || index == 80 {
+                if index == 70 || index == 140 {
                     let port = String(fixture.server.url.split(separator: ":").last!)
                     #expect(try await fixture.server.stop(signal: SIGKILL) == SIGKILL)
                     let restarted = try await ServerProcess(listen: "127.0.0.1:\(port)", environment: fastRetries, dataDirectory: data)
