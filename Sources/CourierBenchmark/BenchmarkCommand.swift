@@ -8,6 +8,8 @@ public enum BenchmarkCommand {
         public var quick = false
         /// Where to write the figures as one JSON object.
         public var jsonFile: String?
+        /// The scenarios to run; all of them when `nil`.
+        public var scenarios: Set<ScenarioName>?
 
         /// Parses the arguments after the program name.
         public init(arguments: [String]) throws {
@@ -18,6 +20,18 @@ public enum BenchmarkCommand {
                 case "--json":
                     guard let file = remaining.popFirst() else { throw BenchmarkError("--json needs a FILE.\n\(BenchmarkCommand.usage)") }
                     jsonFile = file
+                case "--only":
+                    guard let list = remaining.popFirst() else {
+                        throw BenchmarkError("--only needs a list of scenarios.\n\(BenchmarkCommand.usage)")
+                    }
+                    scenarios = try Set(
+                        list.split(separator: ",").map { name in
+                            guard let scenario = ScenarioName(rawValue: String(name)) else {
+                                throw BenchmarkError(
+                                    "Unknown scenario \(name); choose from \(ScenarioName.allCases.map(\.rawValue).joined(separator: ", ")).")
+                            }
+                            return scenario
+                        })
                 default: throw BenchmarkError("Unknown argument \(argument).\n\(BenchmarkCommand.usage)")
                 }
             }
@@ -25,7 +39,13 @@ public enum BenchmarkCommand {
     }
 
     /// The usage line.
-    public static let usage = "usage: courier-bench [--quick] [--json FILE]"
+    public static let usage =
+        "usage: courier-bench [--quick] [--json FILE] [--only SCENARIO,…]  (scenarios: \(ScenarioName.allCases.map(\.rawValue).joined(separator: ", ")))"
+
+    /// The scenarios `--only` can pick.
+    public enum ScenarioName: String, Sendable, CaseIterable {
+        case ingest, sbom, fanout, latency, largeSBOM = "large-sbom"
+    }
 
     /// Runs the benchmark; returns the exit status (0 success, 1 failure, 2 usage error).
     public static func main(arguments: [String]) async -> Int32 {
@@ -68,7 +88,7 @@ public enum BenchmarkCommand {
             Durability: SQLite in WAL mode with synchronous=FULL (each commit is fsynced before the push is answered); CAS objects \
             are written to a temporary file, fsynced, renamed into place and their directory fsynced.
             Server: a fresh `courier serve` per scenario on a temporary data directory (\(FileManager.default.temporaryDirectory.path)), \
-            default delivery tuning (COURIER_DELIVERY_CONCURRENCY=\(ProcessInfo.processInfo.environment["COURIER_DELIVERY_CONCURRENCY"] ?? "8")).
+            default delivery tuning (COURIER_DELIVERY_CONCURRENCY=\(ProcessInfo.processInfo.environment["COURIER_DELIVERY_CONCURRENCY"] ?? "32")).
             Client: one blocking keep-alive HTTP/1.1 connection per concurrent request (URLSession cost 3x the server's CPU per \
             request); ingest workflows have no attachments. CPU use is printed per run: server and bench share the CPUs.
 
@@ -77,11 +97,12 @@ public enum BenchmarkCommand {
         let commitsAtStart = try SQLiteCommitLimit.measure(in: FileManager.default.temporaryDirectory, duration: scale.sqliteDuration)
         log("Durable SQLite commits (WAL, synchronous=FULL, 1 row each): \(BenchmarkReport.format(commitsAtStart))/s")
         let scenarios = Scenarios(binary: binary, scale: scale, log: log)
-        try await scenarios.healthzAndEnvelopeIngest(into: &report)
-        try await scenarios.sbomIngest(into: &report)
-        try await scenarios.fanout(into: &report)
-        try await scenarios.latency(into: &report)
-        try await scenarios.largeSBOM(into: &report)
+        let selected = options.scenarios ?? Set(ScenarioName.allCases)
+        if selected.contains(.ingest) { try await scenarios.healthzAndEnvelopeIngest(into: &report) }
+        if selected.contains(.sbom) { try await scenarios.sbomIngest(into: &report) }
+        if selected.contains(.fanout) { try await scenarios.fanout(into: &report) }
+        if selected.contains(.latency) { try await scenarios.latency(into: &report) }
+        if selected.contains(.largeSBOM) { try await scenarios.largeSBOM(into: &report) }
         // The disk is shared: measured at both ends of the run, its capacity is the better of the two.
         let commitsAtEnd = try SQLiteCommitLimit.measure(in: FileManager.default.temporaryDirectory, duration: scale.sqliteDuration)
         report.sqliteDurableCommitsPerSecond = max(commitsAtStart, commitsAtEnd)

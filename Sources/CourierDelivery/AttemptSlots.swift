@@ -10,7 +10,10 @@ final class AttemptSlots: Sendable {
     }
 
     /// Slots not in use.
-    var free: Int { capacity - used.withLock { $0 } }
+    var free: Int { capacity - inUse }
+
+    /// Slots in use: attempts in flight.
+    var inUse: Int { used.withLock { $0 } }
 
     func take() { used.withLock { $0 += 1 } }
 

@@ -55,12 +55,21 @@ public final class DeliveryEngine: Sendable {
     /// Attempt durations and outcomes, for `/metrics`.
     public let metrics = DeliveryMetrics()
     private let doorbell = Doorbell()
+    /// Writes the records of attempts that end together in one transaction.
+    private let attemptLog: GroupCommit<AttemptRecord>
+    private let recentAttestations = RecentAttestations()
 
     public init(dependencies: Dependencies, configuration: DeliveryConfiguration = DeliveryConfiguration(), logger: Logger, workerID: String) {
         self.dependencies = dependencies
         self.configuration = configuration
         self.logger = logger.with("worker.id", workerID)
         self.workerID = workerID
+        let store = dependencies.store
+        self.attemptLog = GroupCommit { records in
+            try await store.write { tx in
+                for record in records { try record.write(in: tx, owner: workerID) }
+            }
+        }
     }
 
     /// Tells the workers that something may be due now (a push, a retry, an upload), so they don't wait for the poll.
@@ -71,11 +80,15 @@ public final class DeliveryEngine: Sendable {
     /// Claims and executes due deliveries until the task is cancelled.
     public func run() async {
         let slots = AttemptSlots(capacity: configuration.concurrency)
+        // Claiming costs a durable commit: while attempts run, wait until a quarter of the slots are free and claim
+        // for all of them at once, rather than one claim per finished attempt.
+        let claimBatch = max(1, configuration.concurrency / 4)
         await withDiscardingTaskGroup { group in
             while !Task.isCancelled {
                 let free = slots.free
                 var claimed: [Delivery] = []
-                if free > 0 {
+                let mayClaim = free >= claimBatch || (free > 0 && slots.inUse == 0)
+                if mayClaim {
                     do {
                         claimed = try await claim(limit: free)
                     } catch {
@@ -90,7 +103,10 @@ public final class DeliveryEngine: Sendable {
                         self.doorbell.ring()
                     }
                 }
-                if claimed.count < free || free == 0 {
+                if !mayClaim {
+                    // A finishing attempt rings.
+                    await doorbell.wait(upTo: configuration.idlePollInterval)
+                } else if claimed.count < free {
                     await doorbell.wait(upTo: await idleWait())
                 }
             }
@@ -190,11 +206,13 @@ public final class DeliveryEngine: Sendable {
 
     private func prepare(_ delivery: Delivery) async throws -> PreparedExecution {
         let organizationID = delivery.organizationID
+        let cachedAttestation = delivery.attestationID.flatMap { recentAttestations[$0] }
         let loaded = try await dependencies.store.read { tx in
             (
                 registration: try tx.registration(organizationID: organizationID, id: delivery.registrationID),
                 attachment: try delivery.attachmentID.map { try tx.attachment(organizationID: organizationID, id: $0) },
-                attestation: try delivery.attestationID.map { try tx.attestation(organizationID: organizationID, id: $0) },
+                attestation: try cachedAttestation
+                    ?? delivery.attestationID.flatMap { try tx.attestation(organizationID: organizationID, id: $0) },
                 workflow: try delivery.workflowID.map { try tx.workflow(organizationID: organizationID, id: $0) },
                 parts: try tx.parts(deliveryID: delivery.id)
             )
@@ -224,7 +242,8 @@ public final class DeliveryEngine: Sendable {
         )
         let progress = DeliveryProgress(deliveryID: delivery.id, attempt: delivery.attempts + 1, deliveredParts: delivered)
 
-        guard let attestation = loaded.attestation ?? nil else {
+        if cachedAttestation == nil, let attestation = loaded.attestation { recentAttestations.insert(attestation) }
+        guard let attestation = loaded.attestation else {
             return PreparedExecution(
                 kind: kind,
                 request: TestEvent.request(
@@ -361,24 +380,8 @@ public final class DeliveryEngine: Sendable {
             } else {
                 []
             }
-        let owner = workerID
         let final = updated
-        try await dependencies.store.write { tx in
-            guard let current = try tx.delivery(organizationID: delivery.organizationID, id: delivery.id) else { return }
-            let attemptRecorded = try tx.attempts(deliveryID: delivery.id).contains { $0.number == attemptNumber }
-            if !attemptRecorded {
-                try tx.insertAttempt(attempt)
-            }
-            for part in parts {
-                // A part delivered earlier stays delivered, with its original reference.
-                let existing = try tx.parts(deliveryID: delivery.id).first { $0.partID == part.partID }
-                if existing?.outcome != .delivered { try tx.upsertPart(part) }
-            }
-            // Another worker may have taken the delivery over after this lease expired; its record wins.
-            if current.leaseOwner == owner && !current.state.isFinal {
-                try tx.updateDelivery(final)
-            }
-        }
+        try await attemptLog.submit(AttemptRecord(delivery: final, attempt: attempt, parts: parts))
         logger.log(
             final.state == .failed ? .warning : .debug,
             "Delivery attempt recorded",
@@ -412,6 +415,31 @@ public final class DeliveryEngine: Sendable {
     static func describe(_ duration: Duration) -> String {
         let seconds = seconds(duration)
         return seconds >= 1 ? "\(Int(seconds.rounded())) s" : "\(Int((seconds * 1000).rounded())) ms"
+    }
+}
+
+/// What one attempt changes: its attempt row, the parts it touched and the delivery's new state.
+struct AttemptRecord: Sendable {
+    /// The delivery as the attempt leaves it (attempt count, state, reason, next attempt, lease cleared).
+    var delivery: Delivery
+    var attempt: DeliveryAttempt
+    var parts: [DeliveryPart]
+
+    /// Writes the record, unless another worker took the delivery over after this lease expired: its record wins.
+    /// Writing the same record twice changes nothing.
+    func write(in tx: any StoreTransaction, owner: String) throws {
+        guard let current = try tx.delivery(organizationID: delivery.organizationID, id: delivery.id) else { return }
+        if !(try tx.attempts(deliveryID: delivery.id).contains { $0.number == attempt.number }) {
+            try tx.insertAttempt(attempt)
+        }
+        if !parts.isEmpty {
+            let delivered = Set(try tx.parts(deliveryID: delivery.id).filter { $0.outcome == .delivered }.map(\.partID))
+            // A part delivered earlier stays delivered, with its original reference.
+            for part in parts where !delivered.contains(part.partID) { try tx.upsertPart(part) }
+        }
+        if current.leaseOwner == owner && !current.state.isFinal {
+            try tx.updateDelivery(delivery)
+        }
     }
 }
 

@@ -1,3 +1,4 @@
+import CourierCrypto
 import CourierIntegrationKit
 import Foundation
 
@@ -12,6 +13,7 @@ enum TestEvent {
         progress: DeliveryProgress
     ) -> ExecutionRequest {
         let envelope = self.envelope(at: date)
+        let digest = "sha256:" + SHA256.hex(envelope)
         return ExecutionRequest(
             workflow: WorkflowMetadata(id: "test", name: "courier-test", team: "", project: "courier"),
             run: RunMetadata(
@@ -21,18 +23,15 @@ enum TestEvent {
                 finishedAt: date,
                 runnerType: "UNSPECIFIED",
                 runURL: "",
-                attestationDigest: "sha256:" + sha256Placeholder
+                attestationDigest: digest
             ),
-            attestation: AttestationInput(envelope: envelope, hash: "sha256:" + sha256Placeholder, annotations: ["courier.test": "true"]),
+            attestation: AttestationInput(envelope: envelope, hash: digest, annotations: ["courier.test": "true"]),
             materials: [],
             registration: registration,
             attachmentConfiguration: attachmentConfiguration,
             progress: progress
         )
     }
-
-    /// Stands for a digest: test events are not stored, so nothing can be looked up by it.
-    static let sha256Placeholder = String(repeating: "0", count: 64)
 
     /// A DSSE envelope, without signatures, of an in-toto v1 statement with an empty Chainloop predicate.
     static func envelope(at date: Date) -> Data {

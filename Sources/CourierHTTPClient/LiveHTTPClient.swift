@@ -5,7 +5,7 @@ import Synchronization
 
 /// The live ``HTTPClient``: libcurl behind an ``EgressGuard``.
 ///
-/// - Each transfer runs on a thread of its own, so the blocking `curl_easy_perform` never occupies a thread of Swift's
+/// - Each transfer runs on a thread of its own (parked between transfers, see ``TransferThreads``), so the blocking `curl_easy_perform` never occupies a thread of Swift's
 ///   cooperative pool; cancelling the calling task aborts the transfer.
 /// - Easy handles are kept in a small pool per client, so connections to the same host are reused across requests.
 /// - Every request has a hard deadline, its `timeout`, covering name resolution, connection and the whole exchange.
@@ -19,7 +19,8 @@ import Synchronization
 public final class LiveHTTPClient: HTTPClient {
     /// The most redirects a GET or HEAD follows before its last 3xx response is returned.
     public let maximumRedirects: Int
-    private let handles = CurlHandlePool(capacity: 4)
+    private let handles = CurlHandlePool(capacity: 64)
+    private let threads = TransferThreads()
     private let egressGuard: EgressGuard
 
     /// A client that checks every destination with `egressGuard`.
@@ -76,14 +77,13 @@ public final class LiveHTTPClient: HTTPClient {
         guard remaining > .zero else { throw .timedOut }
         let cancellation = CurlCancellationFlag()
         let handles = self.handles
+        let threads = self.threads
         let result = await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Result<OutboundHTTPResponse, HTTPClientError>, Never>) in
-                let thread = Thread {
+                threads.run {
                     continuation.resume(
                         returning: CurlHTTPTransfer.perform(request, within: remaining, handles: handles, cancellation: cancellation))
                 }
-                thread.name = "courier-http"
-                thread.start()
             }
         } onCancel: {
             cancellation.cancel()
@@ -289,18 +289,26 @@ private final class HTTPTransferState {
 
     /// Takes one header line as curl hands it over, CRLF included.
     func receive(headerLine: String) {
-        let line = headerLine.trimmingCharacters(in: CharacterSet(charactersIn: "\r\n"))
+        let line = Self.trimmed(headerLine[...])
         if line.hasPrefix("HTTP/") {
             // A new status line (after a 1xx, say): only the final response's headers count.
             headers = []
-        } else if let first = line.first, first == " " || first == "\t", let last = headers.popLast() {
+        } else if let first = headerLine.utf8.first, first == UInt8(ascii: " ") || first == UInt8(ascii: "\t"), let last = headers.popLast() {
             // An obsolete folded continuation of the previous field.
-            headers.append(HTTPHeaderField(last.name, last.value + " " + line.trimmingCharacters(in: .whitespaces)))
+            headers.append(HTTPHeaderField(last.name, last.value + " " + line))
         } else if let colon = line.firstIndex(of: ":") {
-            let name = line[..<colon].trimmingCharacters(in: .whitespaces)
-            let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            let name = Self.trimmed(line[..<colon])
+            let value = Self.trimmed(line[line.index(after: colon)...])
             if !name.isEmpty { headers.append(HTTPHeaderField(name, value)) }
         }
+    }
+
+    /// `text` without leading and trailing spaces, tabs, CRs and LFs (ASCII only, as HTTP field syntax is).
+    private static func trimmed(_ text: Substring) -> String {
+        let isBlank = { (byte: UInt8) in byte == 0x20 || byte == 0x09 || byte == 0x0D || byte == 0x0A }
+        let utf8 = text.utf8
+        guard let start = utf8.firstIndex(where: { !isBlank($0) }), let last = utf8.lastIndex(where: { !isBlank($0) }) else { return "" }
+        return String(text[start...last])
     }
 }
 

@@ -179,9 +179,11 @@ private struct JSONKey: CodingKey {
 // MARK: - Conversions
 
 extension JSONValue {
-    /// Parses JSON text.
-    public init(parsing data: Data) throws {
-        self = try JSONDecoder().decode(JSONValue.self, from: data)
+    /// Parses JSON text, keeping object keys in document order.
+    ///
+    /// - Throws: ``JSONParsingError`` naming the byte offset of the first problem.
+    public init(parsing data: Data) throws(JSONParsingError) {
+        self = try JSONParser.parse(data)
     }
 
     /// The JSON form of an `Encodable` value, e.g. an integration's configuration struct.
@@ -198,53 +200,58 @@ extension JSONValue {
     ///
     /// Compact output matches Go's `encoding/json` (no spaces, `/` unescaped); pretty output indents by two spaces.
     public func serialized(pretty: Bool = false) -> String {
-        var output = ""
-        write(to: &output, pretty: pretty, indentation: "")
-        return output
+        var output: [UInt8] = []
+        output.reserveCapacity(256)
+        write(to: &output, pretty: pretty, depth: 0)
+        return String(decoding: output, as: UTF8.self)
     }
 
-    private func write(to output: inout String, pretty: Bool, indentation: String) {
+    private func write(to output: inout [UInt8], pretty: Bool, depth: Int) {
         switch self {
-        case .null: output += "null"
-        case .bool(let value): output += value ? "true" : "false"
-        case .integer(let value): output += String(value)
-        case .number(let value): output += JSONValue.render(value)
-        case .string(let value): output += JSONValue.quoted(value)
+        case .null: output.append(contentsOf: "null".utf8)
+        case .bool(let value): output.append(contentsOf: (value ? "true" : "false").utf8)
+        case .integer(let value): output.append(contentsOf: String(value).utf8)
+        case .number(let value): output.append(contentsOf: JSONValue.render(value).utf8)
+        case .string(let value): JSONValue.writeQuoted(value, to: &output)
         case .array(let elements):
-            writeContainer(elements, open: "[", close: "]", to: &output, pretty: pretty, indentation: indentation) {
-                element, output, inner in element.write(to: &output, pretty: pretty, indentation: inner)
+            JSONValue.writeContainer(elements, open: "[", close: "]", to: &output, pretty: pretty, depth: depth) { element, output in
+                element.write(to: &output, pretty: pretty, depth: depth + 1)
             }
         case .object(let object):
-            writeContainer(Array(object), open: "{", close: "}", to: &output, pretty: pretty, indentation: indentation) {
-                entry, output, inner in
-                output += JSONValue.quoted(entry.key) + (pretty ? ": " : ":")
-                entry.value.write(to: &output, pretty: pretty, indentation: inner)
+            JSONValue.writeContainer(Array(object), open: "{", close: "}", to: &output, pretty: pretty, depth: depth) { entry, output in
+                JSONValue.writeQuoted(entry.key, to: &output)
+                output.append(contentsOf: (pretty ? ": " : ":").utf8)
+                entry.value.write(to: &output, pretty: pretty, depth: depth + 1)
             }
         }
     }
 
-    private func writeContainer<Element>(
+    private static func writeContainer<Element>(
         _ elements: [Element],
-        open: String,
-        close: String,
-        to output: inout String,
+        open: UnicodeScalar,
+        close: UnicodeScalar,
+        to output: inout [UInt8],
         pretty: Bool,
-        indentation: String,
-        writeElement: (Element, inout String, String) -> Void
+        depth: Int,
+        writeElement: (Element, inout [UInt8]) -> Void
     ) {
-        output += open
+        output.append(UInt8(ascii: open))
         guard !elements.isEmpty else {
-            output += close
+            output.append(UInt8(ascii: close))
             return
         }
-        let inner = indentation + "  "
         for (index, element) in elements.enumerated() {
-            if index > 0 { output += "," }
-            if pretty { output += "\n" + inner }
-            writeElement(element, &output, inner)
+            if index > 0 { output.append(UInt8(ascii: ",")) }
+            if pretty { newline(indentedBy: depth + 1, to: &output) }
+            writeElement(element, &output)
         }
-        if pretty { output += "\n" + indentation }
-        output += close
+        if pretty { newline(indentedBy: depth, to: &output) }
+        output.append(UInt8(ascii: close))
+    }
+
+    private static func newline(indentedBy depth: Int, to output: inout [UInt8]) {
+        output.append(UInt8(ascii: "\n"))
+        output.append(contentsOf: repeatElement(UInt8(ascii: " "), count: 2 * depth))
     }
 
     private static func render(_ number: Double) -> String {
@@ -255,23 +262,47 @@ extension JSONValue {
 
     /// A JSON string literal, escaping like Go's `encoding/json` (including `<`, `>` and `&`).
     static func quoted(_ string: String) -> String {
-        var result = "\""
-        for scalar in string.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case "\r": result += "\\r"
-            case "\t": result += "\\t"
-            case "<", ">", "&", "\u{2028}", "\u{2029}":
-                result += "\\u" + hex4(scalar.value)
-            case _ where scalar.value < 0x20:
-                result += "\\u" + hex4(scalar.value)
-            default:
-                result.unicodeScalars.append(scalar)
+        var output: [UInt8] = []
+        writeQuoted(string, to: &output)
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    /// Appends `string` as a JSON string literal; runs of bytes that need no escape are copied at once.
+    private static func writeQuoted(_ string: String, to output: inout [UInt8]) {
+        output.append(UInt8(ascii: "\""))
+        var string = string
+        string.withUTF8 { bytes in
+            var runStart = 0
+            var index = 0
+            while index < bytes.count {
+                let byte = bytes[index]
+                let escape: String?
+                var width = 1
+                switch byte {
+                case UInt8(ascii: "\""): escape = "\\\""
+                case UInt8(ascii: "\\"): escape = "\\\\"
+                case UInt8(ascii: "\n"): escape = "\\n"
+                case UInt8(ascii: "\r"): escape = "\\r"
+                case UInt8(ascii: "\t"): escape = "\\t"
+                case UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "&"), 0..<0x20: escape = "\\u" + hex4(UInt32(byte))
+                // U+2028 and U+2029 are E2 80 A8 and E2 80 A9 in UTF-8.
+                case 0xE2 where index + 2 < bytes.count && bytes[index + 1] == 0x80 && (bytes[index + 2] == 0xA8 || bytes[index + 2] == 0xA9):
+                    escape = bytes[index + 2] == 0xA8 ? "\\u2028" : "\\u2029"
+                    width = 3
+                default: escape = nil
+                }
+                if let escape {
+                    output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
+                    output.append(contentsOf: escape.utf8)
+                    index += width
+                    runStart = index
+                } else {
+                    index += 1
+                }
             }
+            output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<bytes.count]))
         }
-        return result + "\""
+        output.append(UInt8(ascii: "\""))
     }
 
     private static func hex4(_ value: UInt32) -> String {

@@ -4,8 +4,8 @@ import CourierStorage
 /// One SQLite connection opened with `SQLITE_OPEN_NOMUTEX`.
 ///
 /// `@unchecked Sendable` is safe because `SQLiteDatabase` hands each connection to one thread at
-/// a time: the writer only runs on the writer's serial queue and each reader on its own serial
-/// queue, so SQLite never sees concurrent calls on a handle.
+/// a time: the writer only runs on the writer's serial queue and a reader is taken out of the idle
+/// pool for the duration of one read, so SQLite never sees concurrent calls on a handle.
 final class SQLiteConnection: SQLConnection, @unchecked Sendable {
     let dialect = SQLDialect.sqlite
     private let handle: OpaquePointer
@@ -65,6 +65,9 @@ final class SQLiteConnection: SQLConnection, @unchecked Sendable {
         let status = sqlite3_exec(handle, script, nil, nil, nil)
         guard status == SQLITE_OK else { throw error(status, sql: script) }
     }
+
+    /// Whether a transaction is open (SQLite ends one on its own after some errors, e.g. a full disk).
+    var isInTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }
 
     /// Runs `body` between `begin` and `COMMIT`, rolling back when it throws.
     func transaction<T>(begin: String, _ body: (any SQLConnection) throws -> T) throws -> T {

@@ -148,7 +148,7 @@ public struct WebhookIntegration: Integration {
 
         if options.sendAttestation ?? true {
             await deliverPart(Self.attestationPartID, kind: "ATTESTATION") {
-                Result { () throws(PayloadFailure) in try WebhookBody.attestationData(request.attestation) }
+                Result { () throws(PayloadFailure) in try AttestationPayloads.shared.payload(for: request.attestation) }
             }
         }
         if options.sendSBOM ?? false {

@@ -9,14 +9,17 @@ struct WebhookSender: Sendable {
     private let endpoint: URL
     private let signer: StandardWebhookSigner
     private let context: IntegrationContext
-    private let redaction: Redaction
+    /// What failure reasons must not show; parsed only when a reason is written.
+    private let url: String
+    private let secret: String
 
     /// A sender to `endpoint` (parsed from `url`), signing with `secret`.
     init(url: String, endpoint: URL, secret: String, context: IntegrationContext) throws(StandardWebhookError) {
         self.endpoint = endpoint
         self.signer = try StandardWebhookSigner(secret: secret)
         self.context = context
-        self.redaction = Redaction(url: url, secret: secret)
+        self.url = url
+        self.secret = secret
     }
 
     /// POSTs one message and classifies the answer: 2xx delivered (referenced by `webhookID`); 408, 425, 429, 5xx and
@@ -35,13 +38,13 @@ struct WebhookSender: Sendable {
         do {
             response = try await context.http.send(request)
         } catch {
-            let reason = redaction.apply(to: "sending HTTP request: \(error)")
+            let reason = Redaction(url: url, secret: secret).apply(to: "sending HTTP request: \(error)")
             return error.isTransient ? .retryable(reason: reason, retryAfter: nil) : .rejected(reason: reason)
         }
         if response.isSuccess { return .delivered(reference: webhookID) }
         let excerpt = String(decoding: response.body.prefix(Self.bodyExcerptLength * 4), as: UTF8.self)
             .prefix(Self.bodyExcerptLength)
-        let reason = redaction.apply(to: "webhook responded with status code \(response.status): \(excerpt)")
+        let reason = Redaction(url: url, secret: secret).apply(to: "webhook responded with status code \(response.status): \(excerpt)")
         guard response.isTransientFailure else { return .rejected(reason: reason) }
         return .retryable(reason: reason, retryAfter: response.retryAfter(now: context.now()))
     }
