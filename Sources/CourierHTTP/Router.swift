@@ -148,7 +148,7 @@ public struct Router: HTTPResponder {
 
     /// The most specific route for `method` and `rawPath`, with its path parameters, or why there is none.
     private func bestRoute(method: HTTPMethod, rawPath: String) -> Lookup {
-        let pathSegments = Self.segments(of: rawPath)
+        let pathSegments = Self.segments(of: rawPath).map { URLDecoding.percentDecoded($0) ?? $0 }
         var candidates: [(route: Route, parameters: [String: String], specificity: [Bool])] = []
         for route in table {
             if let parameters = Self.match(route.segments, against: pathSegments) {
@@ -209,11 +209,11 @@ public struct Router: HTTPResponder {
         path.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map(String.init)
     }
 
+    /// The route parameters when `pattern` matches the percent-decoded path segments `path`.
     private static func match(_ pattern: [PatternSegment], against path: [String]) -> [String: String]? {
         guard pattern.count == path.count else { return nil }
         var parameters: [String: String] = [:]
-        for (patternSegment, rawSegment) in zip(pattern, path) {
-            let decoded = URLDecoding.percentDecoded(rawSegment) ?? rawSegment
+        for (patternSegment, decoded) in zip(pattern, path) {
             switch patternSegment {
             case .literal(let literal):
                 guard literal == decoded else { return nil }
