@@ -94,7 +94,8 @@ private func sendCapturingFailure(_ request: OutboundHTTPRequest) async -> Resul
     @Test func anEmptyStreamIsAnEmptyBody() async throws {
         let recorder = BodyRecorder()
         let response = try await recorder.serve { url in
-            try await LiveHTTPClient().send(OutboundHTTPRequest(method: "POST", url: url, body: .stream(HTTPBodyStream(Data()))))
+            try await LiveHTTPClient().send(
+                OutboundHTTPRequest(method: "POST", url: url, body: .stream(HTTPBodyStream(Data())), timeout: .seconds(60)))
         }
         #expect(response.status == 201)
         #expect(recorder.received.withLock { $0.map(\.body) } == [Data()])
@@ -103,8 +104,8 @@ private func sendCapturingFailure(_ request: OutboundHTTPRequest) async -> Resul
     @Test func aReaderThatFailsMidBodyFailsTheRequest() async throws {
         let recorder = BodyRecorder()
         let outcome = try await recorder.serve { url in
-            let stream = HTTPBodyStream(length: 4 << 20) { FailingReader(size: 4 << 20, failingAfter: patternedBytes(1 << 20)) }
-            return await sendCapturingFailure(OutboundHTTPRequest(method: "POST", url: url, body: .stream(stream)))
+            let stream = HTTPBodyStream(length: 4 << 20) { FailingReader(size: 4 << 20, failingAfter: patternedBytes(100_000)) }
+            return await sendCapturingFailure(OutboundHTTPRequest(method: "POST", url: url, body: .stream(stream), timeout: .seconds(60)))
         }
         guard case .failure(.transportFailed(let message)) = outcome else {
             Issue.record("expected a transport failure, got \(outcome)")
@@ -118,7 +119,7 @@ private func sendCapturingFailure(_ request: OutboundHTTPRequest) async -> Resul
         let recorder = BodyRecorder()
         let outcome = try await recorder.serve { url in
             let stream = HTTPBodyStream(length: 10) { DataReader(Data("short".utf8)) }
-            return await sendCapturingFailure(OutboundHTTPRequest(method: "POST", url: url, body: .stream(stream)))
+            return await sendCapturingFailure(OutboundHTTPRequest(method: "POST", url: url, body: .stream(stream), timeout: .seconds(60)))
         }
         guard case .failure(.transportFailed(let message)) = outcome else {
             Issue.record("expected a transport failure, got \(outcome)")
