@@ -135,21 +135,27 @@ public struct S3Client: Sendable {
             : Data(
                 ("<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><LocationConstraint>"
                     + "\(configuration.region)</LocationConstraint></CreateBucketConfiguration>").utf8)
-        _ = try await send("PUT", url: configuration.url(bucket: bucket), body: body)
+        _ = try await send("PUT", url: configuration.url(bucket: bucket), body: body.map(OutboundHTTPBody.bytes))
     }
 
     /// Stores `body` as `key` in `bucket` with its content type and user metadata (sent as `x-amz-meta-<name>`;
     /// values outside printable ASCII are RFC 2047-encoded, as S3 itself returns them); returns the ETag.
+    ///
+    /// - Parameter sha256Hex: the lowercase hex SHA-256 of the body, which the signature covers: required for a
+    ///   streamed body (which would otherwise be read an extra time), computed from bytes in memory when `nil`.
     @discardableResult
     public func putObject(
-        bucket: String, key: String, body: Data, contentType: String? = nil, metadata: [String: String] = [:]
+        bucket: String, key: String, body: OutboundHTTPBody, sha256Hex: String? = nil, contentType: String? = nil,
+        metadata: [String: String] = [:]
     ) async throws(S3Error) -> String? {
         var headers: [HTTPHeaderField] = []
         if let contentType { headers.append(HTTPHeaderField("Content-Type", contentType)) }
         for (name, value) in metadata.sorted(by: { $0.key < $1.key }) {
             headers.append(HTTPHeaderField(Self.metadataPrefix + name, Self.headerSafe(value)))
         }
-        let response = try await send("PUT", url: configuration.url(bucket: bucket, key: key), headers: headers, body: body)
+        let response = try await send(
+            "PUT", url: configuration.url(bucket: bucket, key: key), headers: headers, body: body, payloadHash: sha256Hex
+        )
         return response.header("ETag")
     }
 
@@ -169,13 +175,15 @@ public struct S3Client: Sendable {
         _ = try await send("DELETE", url: configuration.url(bucket: bucket, key: key))
     }
 
-    /// Signs and sends one request; any non-2xx answer becomes ``S3Error/service(status:code:message:retryAfter:)``.
+    /// Signs (with `payloadHash` when given) and sends one request; any non-2xx answer becomes
+    /// ``S3Error/service(status:code:message:retryAfter:)``.
     private func send(
-        _ method: String, url: URL, headers: [HTTPHeaderField] = [], body: Data? = nil
+        _ method: String, url: URL, headers: [HTTPHeaderField] = [], body: OutboundHTTPBody? = nil, payloadHash: String? = nil
     ) async throws(S3Error) -> OutboundHTTPResponse {
         let signer = SigV4Signer(credentials: configuration.credentials, region: configuration.region, service: "s3")
         let request = signer.sign(
-            OutboundHTTPRequest(method: method, url: url, headers: headers, body: body, timeout: timeout), at: now()
+            OutboundHTTPRequest(method: method, url: url, headers: headers, body: body, timeout: timeout), at: now(),
+            payloadHash: payloadHash
         )
         let response: OutboundHTTPResponse
         do {

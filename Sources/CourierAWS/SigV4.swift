@@ -75,10 +75,11 @@ public struct SigV4Signer: Sendable {
     /// - Parameters:
     ///   - date: the signing time; AWS refuses signatures more than 15 minutes away from its clock.
     ///   - payloadHash: the lowercase hex SHA-256 of the body, or ``unsignedPayload``; computed from the body when
-    ///     `nil`.
+    ///     `nil`, which only bytes in memory allow: a streamed body must come with its hash (e.g. the digest it is
+    ///     stored under), so that it is not read an extra time.
     public func sign(_ request: OutboundHTTPRequest, at date: Date, payloadHash: String? = nil) -> OutboundHTTPRequest {
         var signed = request
-        let hash = payloadHash ?? SHA256.hex(request.body ?? Data())
+        let hash = payloadHash ?? Self.payloadHash(of: request.body)
         signed.headers.removeAll { ["authorization", "x-amz-date", "x-amz-content-sha256"].contains($0.name.lowercased()) }
         signed.headers.append(HTTPHeaderField("x-amz-date", Self.timestamp(date)))
         if service == "s3" || payloadHash != nil {
@@ -118,6 +119,15 @@ public struct SigV4Signer: Sendable {
             canonicalRequest: canonicalRequest, stringToSign: stringToSign, signedHeaders: signedHeaders,
             credentialScope: credentialScope, signature: signature, authorization: authorization
         )
+    }
+
+    /// The hex SHA-256 of a body in memory (of the empty body when there is none).
+    private static func payloadHash(of body: OutboundHTTPBody?) -> String {
+        switch body {
+        case nil: SHA256.hex(Data())
+        case .bytes(let data): SHA256.hex(data)
+        case .stream: preconditionFailure("A streamed body is signed with its payload hash given")
+        }
     }
 
     /// The key derived from the secret for `day` (`yyyyMMdd`): HMAC chained over the day, region, service and

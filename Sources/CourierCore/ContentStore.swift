@@ -98,18 +98,12 @@ extension CourierError {
     }
 }
 
-extension ContentStore {
-    /// The whole content of `digest`, or `nil` when the store does not have it.
-    ///
-    /// For materials that integrations receive in memory; prefer ``open(_:)`` to stream large content.
-    public func readAll(_ digest: String) throws -> Data? {
-        let parsed = try ContentDigest(parsing: digest)
-        guard try contains(parsed) else { return nil }
-        let reader = try open(parsed)
-        defer { reader.close() }
+extension ContentReader {
+    /// Every remaining byte, in memory: for small content and tests; stream large content chunk by chunk instead.
+    public func readToEnd() throws -> Data {
         var data = Data()
-        data.reserveCapacity(Int(reader.size))
-        while let chunk = try reader.nextChunk() { data.append(chunk) }
+        data.reserveCapacity(Int(clamping: size))
+        while let chunk = try nextChunk() { data.append(chunk) }
         return data
     }
 }

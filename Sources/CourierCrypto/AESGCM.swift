@@ -114,4 +114,41 @@ public enum HMACSHA256 {
         }
         return Array(output.prefix(Int(length)))
     }
+
+    /// An incremental HMAC-SHA256 computation, for messages that arrive in chunks: the same code as
+    /// ``authenticationCode(for:key:)`` over the concatenation of every chunk.
+    public struct Authenticator: ~Copyable {
+        private let context: OpaquePointer
+
+        /// Starts a computation under `key`.
+        public init(key: [UInt8]) {
+            let zero: UInt8 = 0
+            let context = key.withUnsafeBufferPointer { keyBuffer in
+                withUnsafePointer(to: zero) { cossl_hmac_sha256_new(keyBuffer.baseAddress ?? $0, keyBuffer.count) }
+            }
+            guard let context else { fatalError("OpenSSL could not initialise HMAC-SHA256") }
+            self.context = context
+        }
+
+        deinit { EVP_MAC_CTX_free(context) }
+
+        /// Feeds the next bytes of the message.
+        public mutating func update(_ data: some DataProtocol) {
+            for region in data.regions {
+                region.withUnsafeBytes { buffer in
+                    guard let base = buffer.baseAddress else { return }
+                    _ = EVP_MAC_update(context, base.assumingMemoryBound(to: UInt8.self), buffer.count)
+                }
+            }
+        }
+
+        /// The 32-byte code of everything fed so far.
+        public consuming func finalize() -> [UInt8] {
+            let capacity = Int(EVP_MAX_MD_SIZE)
+            var output = [UInt8](repeating: 0, count: capacity)
+            var length = 0
+            _ = EVP_MAC_final(context, &output, &length, capacity)
+            return Array(output.prefix(length))
+        }
+    }
 }

@@ -16,10 +16,11 @@ public final class DeliveryEngine: Sendable {
         public var catalog: IntegrationCatalog
         /// Decrypts a registration's credentials.
         public var openCredentials: @Sendable (IntegrationRegistration) throws -> Credentials?
-        /// Whether CAS content (by digest) has been uploaded.
-        public var hasContent: @Sendable (String) async throws -> Bool
-        /// Reads CAS content by digest; `nil` when it has not been uploaded.
-        public var readContent: @Sendable (String) async throws -> Data?
+        /// The size of CAS content (by digest); `nil` when it has not been uploaded.
+        public var contentSize: @Sendable (String) async throws -> Int64?
+        /// Opens CAS content (by digest) for reading in chunks; `nil` when it is not stored. Called whenever an
+        /// integration reads a material, from whichever thread it reads on.
+        public var openContent: @Sendable (String) throws -> (any ContentReader)?
         /// The client integrations reach the network with.
         public var http: any HTTPClient
         public var now: @Sendable () -> Date
@@ -30,8 +31,8 @@ public final class DeliveryEngine: Sendable {
             store: any Store,
             catalog: IntegrationCatalog,
             openCredentials: @escaping @Sendable (IntegrationRegistration) throws -> Credentials?,
-            hasContent: @escaping @Sendable (String) async throws -> Bool,
-            readContent: @escaping @Sendable (String) async throws -> Data?,
+            contentSize: @escaping @Sendable (String) async throws -> Int64?,
+            openContent: @escaping @Sendable (String) throws -> (any ContentReader)?,
             http: any HTTPClient,
             now: @escaping @Sendable () -> Date = { Date() },
             random: @escaping @Sendable () -> Double = { Double.random(in: 0...1) }
@@ -39,8 +40,8 @@ public final class DeliveryEngine: Sendable {
             self.store = store
             self.catalog = catalog
             self.openCredentials = openCredentials
-            self.hasContent = hasContent
-            self.readContent = readContent
+            self.contentSize = contentSize
+            self.openContent = openContent
             self.http = http
             self.now = now
             self.random = random
@@ -288,14 +289,14 @@ public final class DeliveryEngine: Sendable {
             guard let type = MaterialType(rawValue: material.type) else { continue }
             let content: MaterialContent
             if material.uploadedToCAS, let digest = material.digest {
-                let readContent = dependencies.readContent
-                guard try await dependencies.hasContent(digest) else {
+                let openContent = dependencies.openContent
+                guard let size = try await dependencies.contentSize(digest) else {
                     missing.append(digest)
                     continue
                 }
-                content = MaterialContent {
-                    guard let data = try await readContent(digest) else { throw MissingContent(digest: digest) }
-                    return data
+                content = MaterialContent(size: size, digest: try? ContentDigest(parsing: digest)) {
+                    guard let reader = try openContent(digest) else { throw MissingContent(digest: digest) }
+                    return reader
                 }
             } else {
                 content = .inline(material.inlineContent ?? Data((material.value ?? "").utf8))

@@ -64,10 +64,11 @@ struct DependencyTrackClient: Sendable {
         guard response.status == 200 else { throw failure(for: response) }
     }
 
-    /// Uploads one SBOM with `POST /api/v1/bom` and returns the processing token Dependency-Track answers with.
-    func upload(bom: Data, to project: ProjectTarget) async throws(DependencyTrackFailure) -> String {
+    /// Uploads one SBOM with `POST /api/v1/bom`, streaming its bytes as the `bom` form field, and returns the
+    /// processing token Dependency-Track answers with.
+    func upload(bom: HTTPBodyStream, to project: ProjectTarget) async throws(DependencyTrackFailure) -> String {
         var form = MultipartFormData()
-        form.addField("bom", data: bom)
+        form.addField("bom", stream: bom)
         switch project {
         case .existing(let id):
             form.addField("project", id)
@@ -86,7 +87,7 @@ struct DependencyTrackClient: Sendable {
     }
 
     private func send(
-        _ method: String, path: String, headers: [HTTPHeaderField] = [], body: Data? = nil
+        _ method: String, path: String, headers: [HTTPHeaderField] = [], body: OutboundHTTPBody? = nil
     ) async throws(DependencyTrackFailure) -> OutboundHTTPResponse {
         var components = instance
         let basePath =

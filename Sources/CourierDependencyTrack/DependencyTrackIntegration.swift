@@ -196,15 +196,9 @@ public struct DependencyTrackIntegration: Integration {
     }
 
     private static func upload(_ sbom: ExecutionMaterial, to project: ProjectTarget, with client: DependencyTrackClient) async -> ExecutionOutcome {
-        let content: Data
+        guard sbom.content.size > 0 else { return .rejected(reason: "invalid input: material \(sbom.name) has no content") }
         do {
-            content = try await sbom.content.read()
-        } catch {
-            return .retryable(reason: "reading material \(sbom.name) failed: \(error)", retryAfter: nil)
-        }
-        guard !content.isEmpty else { return .rejected(reason: "invalid input: material \(sbom.name) has no content") }
-        do {
-            return .delivered(reference: try await client.upload(bom: content, to: project))
+            return .delivered(reference: try await client.upload(bom: sbom.content.bodyStream, to: project))
         } catch let failure {
             return failure.outcome
         }

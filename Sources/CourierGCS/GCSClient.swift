@@ -93,15 +93,16 @@ public struct GCSClient: Sendable {
         let body = try Self.json(["name": bucket])
         _ = try await send(
             "POST", path: "/storage/v1/b", query: "project=\(Self.encode(project))",
-            headers: [HTTPHeaderField("Content-Type", "application/json")], body: body
+            headers: [HTTPHeaderField("Content-Type", "application/json")], body: .bytes(body)
         )
     }
 
     /// Uploads `content` as `name` with its content type and custom metadata in one multipart request
-    /// (`uploadType=multipart`: the object resource as JSON, then the bytes); returns the stored object.
+    /// (`uploadType=multipart`: the object resource as JSON, then the bytes, streamed when `content` is a stream);
+    /// returns the stored object.
     @discardableResult
     public func insertObject(
-        bucket: String, name: String, content: Data, contentType: String, metadata: [String: String] = [:]
+        bucket: String, name: String, content: OutboundHTTPBody, contentType: String, metadata: [String: String] = [:]
     ) async throws(GCSError) -> GCSObject {
         struct Resource: Encodable {
             var name: String
@@ -110,11 +111,15 @@ public struct GCSClient: Sendable {
         }
         let resource = try Self.json(Resource(name: name, contentType: contentType, metadata: metadata))
         let boundary = "courier-" + SecureRandom.bytes(12).hexString
-        var body = Data("--\(boundary)\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n".utf8)
-        body.append(resource)
-        body.append(Data("\r\n--\(boundary)\r\nContent-Type: \(contentType)\r\n\r\n".utf8))
-        body.append(content)
-        body.append(Data("\r\n--\(boundary)--\r\n".utf8))
+        var head = Data("--\(boundary)\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n".utf8)
+        head.append(resource)
+        head.append(Data("\r\n--\(boundary)\r\nContent-Type: \(contentType)\r\n\r\n".utf8))
+        let tail = Data("\r\n--\(boundary)--\r\n".utf8)
+        let body: OutboundHTTPBody =
+            switch content {
+            case .bytes(let data): .bytes(head + data + tail)
+            case .stream: .stream(.concatenating([.bytes(head), content, .bytes(tail)]))
+            }
         let response = try await send(
             "POST", path: "/upload/storage/v1/b/\(Self.encode(bucket))/o", query: "uploadType=multipart",
             headers: [HTTPHeaderField("Content-Type", "multipart/related; boundary=\(boundary)")], body: body
@@ -140,7 +145,7 @@ public struct GCSClient: Sendable {
 
     /// Sends one request with the access token, if any; any non-2xx answer becomes a ``GCSError/service(status:message:retryAfter:)``.
     private func send(
-        _ method: String, path: String, query: String? = nil, headers: [HTTPHeaderField] = [], body: Data? = nil
+        _ method: String, path: String, query: String? = nil, headers: [HTTPHeaderField] = [], body: OutboundHTTPBody? = nil
     ) async throws(GCSError) -> OutboundHTTPResponse {
         var components = URLComponents(url: endpoint, resolvingAgainstBaseURL: false) ?? URLComponents()
         let basePath = components.percentEncodedPath.hasSuffix("/") ? String(components.percentEncodedPath.dropLast()) : components.percentEncodedPath

@@ -1,4 +1,5 @@
 import CourierAWS
+import CourierCrypto
 import CourierGCS
 import CourierIntegrationKit
 import Foundation
@@ -17,6 +18,24 @@ enum BucketFailure: Error, Sendable {
     case permanent(String)
 }
 
+/// An object's bytes, in memory or streamed, with their SHA-256 (S3 signs it; a streamed body cannot be hashed
+/// without reading it a second time).
+struct BucketObject: Sendable {
+    var body: OutboundHTTPBody
+    /// The lowercase hex SHA-256 of the bytes.
+    var sha256Hex: String
+
+    init(body: OutboundHTTPBody, sha256Hex: String) {
+        self.body = body
+        self.sha256Hex = sha256Hex
+    }
+
+    /// An object of bytes in memory.
+    init(_ data: Data) {
+        self.init(body: .bytes(data), sha256Hex: SHA256.hex(data))
+    }
+}
+
 /// The bucket a registration writes to, whichever the provider.
 protocol GUACBucket: Sendable {
     /// The bucket's name.
@@ -26,7 +45,7 @@ protocol GUACBucket: Sendable {
     /// Checks that the bucket exists and can be read.
     func check() async throws(BucketFailure)
     /// Stores an object.
-    func upload(_ objectName: String, content: Data, contentType: String, metadata: [String: String]) async throws(BucketFailure)
+    func upload(_ objectName: String, content: BucketObject, contentType: String, metadata: [String: String]) async throws(BucketFailure)
     /// Deletes an object.
     func delete(_ objectName: String) async throws(BucketFailure)
 }
@@ -46,9 +65,11 @@ struct S3Bucket: GUACBucket {
         }
     }
 
-    func upload(_ objectName: String, content: Data, contentType: String, metadata: [String: String]) async throws(BucketFailure) {
+    func upload(_ objectName: String, content: BucketObject, contentType: String, metadata: [String: String]) async throws(BucketFailure) {
         do {
-            try await client.putObject(bucket: name, key: objectName, body: content, contentType: contentType, metadata: metadata)
+            try await client.putObject(
+                bucket: name, key: objectName, body: content.body, sha256Hex: content.sha256Hex, contentType: contentType, metadata: metadata
+            )
         } catch {
             throw Self.failure(error)
         }
@@ -89,9 +110,9 @@ struct GCSBucket: GUACBucket {
         }
     }
 
-    func upload(_ objectName: String, content: Data, contentType: String, metadata: [String: String]) async throws(BucketFailure) {
+    func upload(_ objectName: String, content: BucketObject, contentType: String, metadata: [String: String]) async throws(BucketFailure) {
         do {
-            try await client.insertObject(bucket: name, name: objectName, content: content, contentType: contentType, metadata: metadata)
+            try await client.insertObject(bucket: name, name: objectName, content: content.body, contentType: contentType, metadata: metadata)
         } catch {
             throw Self.failure(error)
         }

@@ -99,7 +99,9 @@ public struct GUACIntegration: Integration {
             throw IntegrationValidationError("checking the bucket: \(settings.redacted(reason))")
         }
         do {
-            try await bucket.upload(Self.testObjectName, content: Data(), contentType: "application/octet-stream", metadata: [:])
+            try await bucket.upload(
+                Self.testObjectName, content: BucketObject(Data()), contentType: "application/octet-stream", metadata: [:]
+            )
         } catch .credentialsRefused(let cause) {
             throw IntegrationValidationError(settings.refusalMessage(cause))
         } catch .bucketNotFound {
@@ -129,7 +131,7 @@ public struct GUACIntegration: Integration {
         var outcomes: [PartOutcome] = []
         var earlierFailure: ExecutionOutcome?
 
-        func deliver(_ partID: String, payload: () async -> Result<(name: String, content: Data), PayloadFailure>) async {
+        func deliver(_ partID: String, payload: () -> Result<(name: String, content: BucketObject), PayloadFailure>) async {
             if let reference = request.progress.deliveredParts[partID] {
                 outcomes.append(PartOutcome(partID: partID, outcome: .delivered(reference: reference.isEmpty ? nil : reference)))
                 return
@@ -139,7 +141,7 @@ public struct GUACIntegration: Integration {
                 return
             }
             let outcome: ExecutionOutcome
-            switch await payload() {
+            switch payload() {
             case .failure(let failure):
                 outcome = failure.outcome
             case .success(let object):
@@ -165,11 +167,11 @@ public struct GUACIntegration: Integration {
             guard let name = Self.attestationObjectName(hash: request.attestation.hash) else {
                 return .failure(.rejected("the attestation has no sha256 hash"))
             }
-            return .success((name, request.attestation.envelope))
+            return .success((name, BucketObject(request.attestation.envelope)))
         }
         for material in request.materials where Self.descriptor.subscribedMaterials.contains(material.type) {
             await deliver("material:\(material.name)") {
-                await Self.content(of: material).map { (Self.materialObjectName(material, content: $0), $0) }
+                Self.object(of: material)
             }
         }
         return .parts(outcomes)
@@ -199,9 +201,9 @@ public struct GUACIntegration: Integration {
     }
 
     /// The object name of a material: from its file name (its name when it has none) and its sha256 digest (of the
-    /// content when it has none).
-    static func materialObjectName(_ material: ExecutionMaterial, content: Data) -> String {
-        let digest = material.digest.flatMap { $0.hasPrefix("sha256:") ? String($0.dropFirst("sha256:".count)) : nil } ?? SHA256.hex(content)
+    /// content, `contentHex`, when it has none).
+    static func materialObjectName(_ material: ExecutionMaterial, contentHex: String) -> String {
+        let digest = material.digest.flatMap { $0.hasPrefix("sha256:") ? String($0.dropFirst("sha256:".count)) : nil } ?? contentHex
         let filename = material.filename.flatMap { $0.isEmpty ? nil : $0 } ?? material.name
         return uniqueFilename(prefix: objectPrefix, filename: filename, digest: digest)
     }
@@ -211,14 +213,27 @@ public struct GUACIntegration: Integration {
         objectName.hasSuffix(".json") ? "application/json" : "application/octet-stream"
     }
 
-    /// The material's bytes; a failed read is retried later, an empty material skipped.
-    private static func content(of material: ExecutionMaterial) async -> Result<Data, PayloadFailure> {
-        do {
-            let data = try await material.content.read()
-            return data.isEmpty ? .failure(.skipped("material \(material.name) has no content")) : .success(data)
-        } catch {
-            return .failure(.retryable("reading material \(material.name) failed: \(error)"))
+    /// A material's object, its bytes streamed from the store when uploaded; an empty material is skipped. The SHA-256
+    /// of CAS content is its digest; other content is read once to compute it, and a failed read is retried later.
+    private static func object(of material: ExecutionMaterial) -> Result<(name: String, content: BucketObject), PayloadFailure> {
+        let content = material.content
+        guard content.size > 0 else { return .failure(.skipped("material \(material.name) has no content")) }
+        let contentHex: String
+        if let digest = content.digest {
+            contentHex = digest.hex
+        } else {
+            do {
+                let reader = try content.open()
+                defer { reader.close() }
+                var hasher = SHA256.Hasher()
+                while let chunk = try reader.nextChunk() { hasher.update(chunk) }
+                contentHex = hasher.finalize().hexString
+            } catch {
+                return .failure(.retryable("reading material \(material.name) failed: \(error)"))
+            }
         }
+        let object = BucketObject(body: .stream(content.bodyStream), sha256Hex: contentHex)
+        return .success((materialObjectName(material, contentHex: contentHex), object))
     }
 
     /// The outcome of a part left out because an earlier one failed.

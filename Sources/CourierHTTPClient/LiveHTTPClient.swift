@@ -1,4 +1,5 @@
 import CCurl
+import CourierCore
 import CourierIntegrationKit
 import Foundation
 import Synchronization
@@ -14,6 +15,9 @@ import Synchronization
 ///   another location is the caller's decision.
 /// - No authentication is negotiated: a 401 (whatever its challenge) is returned like any other response.
 /// - The server's certificate and host name are always verified against the system store.
+/// - A streamed body (``OutboundHTTPBody/stream(_:)``) is read chunk by chunk on the transfer's thread while it is
+///   sent, never held in memory whole; it is opened anew whenever libcurl must send it again. A stream that fails or
+///   yields other than its declared length fails the request with ``HTTPClientError/transportFailed(_:)``.
 /// - Failures become ``HTTPClientError`` values whose messages name the host and port only, never the URL's user
 ///   info, path or query.
 public final class LiveHTTPClient: HTTPClient {
@@ -197,7 +201,16 @@ private enum CurlHTTPTransfer {
         set(ccurl_setopt_slist(easy, CURLOPT_HTTPHEADER, headerList))
         if method == "HEAD" {
             set(ccurl_setopt_long(easy, CURLOPT_NOBODY, 1))
-        } else if let body = request.body ?? (["POST", "PUT", "PATCH"].contains(method) ? Data() : nil) {
+        } else if case .stream(let stream) = request.body {
+            state.upload = RequestBodyUpload(stream)
+            set(ccurl_setopt_long(easy, CURLOPT_POST, 1))
+            set(ccurl_setopt_off_t(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(stream.length)))
+            set(ccurl_setopt_read_function(easy, sendBody))
+            set(ccurl_setopt_pointer(easy, CURLOPT_READDATA, statePointer.toOpaque()))
+            set(ccurl_setopt_seek_function(easy, rewindBody))
+            set(ccurl_setopt_pointer(easy, CURLOPT_SEEKDATA, statePointer.toOpaque()))
+            if method != "POST" { set(ccurl_setopt_string(easy, CURLOPT_CUSTOMREQUEST, request.method)) }
+        } else if let body = Self.bytes(of: request.body, method: method) {
             // The size first, so that the copy takes exactly the body's bytes, zeros included.
             set(ccurl_setopt_off_t(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count)))
             body.withUnsafeBytes { bytes in
@@ -222,6 +235,10 @@ private enum CurlHTTPTransfer {
         }
 
         let result = curl_easy_perform(easy)
+        state.upload?.close()
+        if let failure = state.upload?.failure {
+            return .failure(.transportFailed("sending the request body to \(destination) failed: \(failure)"))
+        }
         guard result == CURLE_OK else {
             var osError = 0
             _ = ccurl_getinfo_long(easy, CURLINFO_OS_ERRNO, &osError)
@@ -234,6 +251,15 @@ private enum CurlHTTPTransfer {
         }
         reusable = true
         return .success(OutboundHTTPResponse(status: statusCode, headers: state.headers, body: Data(state.body)))
+    }
+
+    /// The in-memory body to send: the request's, or an empty one for a POST, PUT or PATCH without a body.
+    private static func bytes(of body: OutboundHTTPBody?, method: String) -> Data? {
+        switch body {
+        case .bytes(let data): data
+        case .stream: nil
+        case nil: ["POST", "PUT", "PATCH"].contains(method) ? Data() : nil
+        }
     }
 
     /// Maps a failed transfer to the client's vocabulary, naming only the destination's host and port.
@@ -282,6 +308,8 @@ private enum CurlHTTPTransfer {
 /// The response as it arrives; touched only by the transfer's own thread (the cancellation flag is atomic).
 private final class HTTPTransferState {
     let cancellation: CurlCancellationFlag
+    /// The streamed request body, if the request has one.
+    var upload: RequestBodyUpload?
     var headers: [HTTPHeaderField] = []
     var body: [UInt8] = []
 
@@ -335,4 +363,78 @@ private let receiveBody: curl_write_callback = { buffer, size, count, userdata i
 private let abortWhenCancelled: curl_xferinfo_callback = { userdata, _, _, _, _ in
     guard let userdata else { return 0 }
     return Unmanaged<HTTPTransferState>.fromOpaque(userdata).takeUnretainedValue().cancellation.isCancelled ? 1 : 0
+}
+
+/// A streamed request body being sent: the open reader, the rest of its last chunk (libcurl asks for at most its
+/// buffer's size at a time) and how much was sent. Touched only by the transfer's own thread.
+private final class RequestBodyUpload {
+    let stream: HTTPBodyStream
+    /// Why the body could not be sent, if it could not.
+    private(set) var failure: String?
+    private var reader: (any ContentReader)?
+    private var pending = Data()
+    private var sent: Int64 = 0
+
+    init(_ stream: HTTPBodyStream) { self.stream = stream }
+
+    /// Copies the next bytes into `buffer`: their count, 0 at the end, or `CURL_READFUNC_ABORT` on failure.
+    func fill(_ buffer: UnsafeMutableRawBufferPointer) -> Int {
+        do {
+            while pending.isEmpty {
+                let reader = try reader ?? stream.open()
+                self.reader = reader
+                guard let chunk = try reader.nextChunk() else {
+                    guard sent == stream.length else {
+                        return abort("the body ended after \(sent) of its \(stream.length) bytes")
+                    }
+                    return 0
+                }
+                pending = chunk
+            }
+            let count = min(buffer.count, pending.count)
+            guard sent + Int64(count) <= stream.length else { return abort("the body is longer than its \(stream.length) bytes") }
+            pending.copyBytes(to: buffer.bindMemory(to: UInt8.self), from: pending.startIndex..<(pending.startIndex + count))
+            pending = pending.dropFirst(count)
+            sent += Int64(count)
+            return count
+        } catch {
+            return abort("\(error)")
+        }
+    }
+
+    /// Starts again from the first byte (libcurl re-sends the body on a new connection): the next read reopens it.
+    func rewind() {
+        close()
+        pending = Data()
+        sent = 0
+        failure = nil
+    }
+
+    /// Closes the reader, if one is open.
+    func close() {
+        reader?.close()
+        reader = nil
+    }
+
+    private func abort(_ reason: String) -> Int {
+        failure = reason
+        return Int(CURL_READFUNC_ABORT)
+    }
+}
+
+/// `CURLOPT_READFUNCTION`: the next bytes of a streamed body.
+private let sendBody: ccurl_read_callback = { buffer, size, count, userdata in
+    guard let buffer, let userdata,
+        let upload = Unmanaged<HTTPTransferState>.fromOpaque(userdata).takeUnretainedValue().upload
+    else { return Int(CURL_READFUNC_ABORT) }
+    return upload.fill(UnsafeMutableRawBufferPointer(start: buffer, count: size * count))
+}
+
+/// `CURLOPT_SEEKFUNCTION`: a streamed body can go back to its start (by reopening it), nowhere else.
+private let rewindBody: curl_seek_callback = { userdata, offset, origin in
+    guard let userdata, offset == 0, origin == SEEK_SET,
+        let upload = Unmanaged<HTTPTransferState>.fromOpaque(userdata).takeUnretainedValue().upload
+    else { return CURL_SEEKFUNC_CANTSEEK }
+    upload.rewind()
+    return CURL_SEEKFUNC_OK
 }

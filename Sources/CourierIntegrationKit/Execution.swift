@@ -1,3 +1,4 @@
+import CourierCore
 import Foundation
 
 /// Everything one execution of an attachment receives: which workflow run produced the attestation, the attestation,
@@ -108,7 +109,7 @@ public struct AttestationInput: Sendable, Hashable {
 }
 
 /// One material of a subscribed type. Its bytes are read on demand through ``content``, because CAS-stored
-/// materials are downloaded only when an integration needs them.
+/// materials are streamed from the store only when an integration sends them.
 public struct ExecutionMaterial: Sendable {
     /// The material name from the contract.
     public var name: String
@@ -140,23 +141,37 @@ public struct ExecutionMaterial: Sendable {
     }
 }
 
-/// Reads a material's bytes when first asked (from CAS, or from the inline value).
+/// A material's bytes, read in chunks each time they are opened (from CAS, or from the inline value), so that a large
+/// SBOM is streamed to its destination and never held in memory whole.
 public struct MaterialContent: Sendable {
-    private let load: @Sendable () async throws -> Data
+    /// The size in bytes.
+    public let size: Int64
+    /// The SHA-256 of the bytes when it is known without reading them (CAS content is stored under it).
+    public let digest: ContentDigest?
+    private let makeReader: @Sendable () throws -> any ContentReader
 
-    /// Content produced by `load`, called on each ``read()``.
-    public init(_ load: @escaping @Sendable () async throws -> Data) {
-        self.load = load
+    /// Content of `size` bytes read from the readers `open` returns.
+    public init(size: Int64, digest: ContentDigest? = nil, open: @escaping @Sendable () throws -> any ContentReader) {
+        self.size = size
+        self.digest = digest
+        self.makeReader = open
     }
 
     /// Content already in memory.
     public static func inline(_ data: Data) -> MaterialContent {
-        MaterialContent { data }
+        MaterialContent(size: Int64(data.count)) { DataReader(data) }
     }
 
-    /// The bytes.
-    public func read() async throws -> Data {
-        try await load()
+    /// A new reader positioned at the first byte; the caller closes it.
+    ///
+    /// - Throws: When the content cannot be opened, e.g. it vanished from CAS.
+    public func open() throws -> any ContentReader {
+        try makeReader()
+    }
+
+    /// The content as a request body streamed from a fresh reader each time it is sent.
+    public var bodyStream: HTTPBodyStream {
+        HTTPBodyStream(length: size, open: makeReader)
     }
 }
 

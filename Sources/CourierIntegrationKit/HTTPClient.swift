@@ -1,3 +1,4 @@
+import CourierCore
 import Foundation
 
 /// The way integrations reach the network. Courier injects a live client through ``IntegrationContext``;
@@ -10,7 +11,7 @@ public protocol HTTPClient: Sendable {
 }
 
 /// A request an integration sends to a remote service.
-public struct OutboundHTTPRequest: Sendable, Hashable {
+public struct OutboundHTTPRequest: Sendable {
     /// The request method.
     public var method: String
     /// The absolute URL.
@@ -18,19 +19,85 @@ public struct OutboundHTTPRequest: Sendable, Hashable {
     /// Header fields in order; names may repeat.
     public var headers: [HTTPHeaderField]
     /// The body, if any.
-    public var body: Data?
+    public var body: OutboundHTTPBody?
     /// How long to wait for the whole exchange.
     public var timeout: Duration
 
     /// Creates a request.
     public init(
-        method: String, url: URL, headers: [HTTPHeaderField] = [], body: Data? = nil, timeout: Duration = .seconds(10)
+        method: String, url: URL, headers: [HTTPHeaderField] = [], body: OutboundHTTPBody? = nil,
+        timeout: Duration = .seconds(10)
     ) {
         self.method = method
         self.url = url
         self.headers = headers
         self.body = body
         self.timeout = timeout
+    }
+
+    /// Creates a request whose body, if any, is in memory.
+    public init(method: String, url: URL, headers: [HTTPHeaderField] = [], body: Data?, timeout: Duration = .seconds(10)) {
+        self.init(method: method, url: url, headers: headers, body: body.map(OutboundHTTPBody.bytes), timeout: timeout)
+    }
+}
+
+/// A request body: bytes in memory, or a stream read while the request is sent, so that large content is never
+/// held in memory whole.
+public enum OutboundHTTPBody: Sendable {
+    /// Bytes in memory.
+    case bytes(Data)
+    /// Bytes read from a stream of known length.
+    case stream(HTTPBodyStream)
+
+    /// The length in bytes (the `Content-Length`).
+    public var length: Int64 {
+        switch self {
+        case .bytes(let data): Int64(data.count)
+        case .stream(let stream): stream.length
+        }
+    }
+
+    /// All the bytes, reading a stream to its end: for small bodies and test doubles, never for large content.
+    ///
+    /// - Throws: What the stream throws when opened or read.
+    public func collect() throws -> Data {
+        switch self {
+        case .bytes(let data): data
+        case .stream(let stream): try stream.collect()
+        }
+    }
+}
+
+/// Bytes of a known length that can be read, from the start, as often as needed (a redirect or a second pass re-reads
+/// them): each ``open()`` returns a fresh reader.
+public struct HTTPBodyStream: Sendable {
+    /// The number of bytes every reader yields.
+    public let length: Int64
+    private let makeReader: @Sendable () throws -> any ContentReader
+
+    /// A stream of `length` bytes read from the readers `open` returns.
+    public init(length: Int64, open: @escaping @Sendable () throws -> any ContentReader) {
+        self.length = length
+        self.makeReader = open
+    }
+
+    /// A stream over bytes already in memory.
+    public init(_ data: Data) {
+        self.init(length: Int64(data.count)) { DataReader(data) }
+    }
+
+    /// A new reader positioned at the first byte; the caller closes it.
+    public func open() throws -> any ContentReader {
+        try makeReader()
+    }
+
+    /// All the bytes; for small streams and test doubles.
+    ///
+    /// - Throws: What opening or reading throws.
+    public func collect() throws -> Data {
+        let reader = try open()
+        defer { reader.close() }
+        return try reader.readToEnd()
     }
 }
 

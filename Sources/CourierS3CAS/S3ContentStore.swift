@@ -106,10 +106,13 @@ public struct S3ContentStore: ContentStore {
     /// Stores the file at `path` as the object of `digest`, whose hex SHA-256 it has been verified to be.
     func put(fileAt path: String, as digest: ContentDigest) async throws {
         do {
-            // Mapped, not read: the body is paged in from the staging file as it is hashed and sent.
-            let body = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
-            try await Self.retryingTransportFailures { () throws(S3Error) in
-                try await client.putObject(bucket: bucket, key: key(for: digest), body: body, contentType: "application/octet-stream")
+            // Mapped, not read, and streamed under its verified digest: the body is paged in from the staging file as it
+            // is sent, never copied whole.
+            let body = HTTPBodyStream(try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped))
+            _ = try await Self.retryingTransportFailures { () throws(S3Error) in
+                try await client.putObject(
+                    bucket: bucket, key: key(for: digest), body: .stream(body), sha256Hex: digest.hex, contentType: "application/octet-stream"
+                )
             }
         } catch let error as S3Error {
             throw CourierError.internal(S3ContentStoreError("PUT \(key(for: digest)) failed: \(error)"))

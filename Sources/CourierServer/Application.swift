@@ -58,8 +58,14 @@ struct Application: Sendable {
                 store: store,
                 catalog: catalog,
                 openCredentials: { try integrations.credentials(of: $0) },
-                hasContent: { digest in try contentStore.contains(ContentDigest(parsing: digest)) },
-                readContent: { digest in try contentStore.readAll(digest) },
+                contentSize: { digest in try contentStore.size(of: ContentDigest(parsing: digest)) },
+                openContent: { digest in
+                    do {
+                        return try contentStore.open(ContentDigest(parsing: digest))
+                    } catch let error as CourierError where error.code == .notFound {
+                        return nil
+                    }
+                },
                 http: http
             ),
             configuration: configuration.delivery,

@@ -29,23 +29,57 @@ public struct StandardWebhookSigner: Sendable {
 
     /// The value of the `webhook-signature` header for a message: `v1,<base64 signature>`.
     public func sign(id: String, timestamp: Int64, body: Data) -> String {
-        "v1," + Data(signature(id: id, timestamp: timestamp, body: body)).base64EncodedString()
+        Self.header(signature(id: id, timestamp: timestamp, body: body))
+    }
+
+    /// The value of the `webhook-signature` header for a message whose body is streamed: the body is read once, in
+    /// chunks, to compute it.
+    ///
+    /// - Throws: What opening or reading `body` throws.
+    public func sign(id: String, timestamp: Int64, body: HTTPBodyStream) throws -> String {
+        var authenticator = authenticator(id: id, timestamp: timestamp)
+        let reader = try body.open()
+        defer { reader.close() }
+        while let chunk = try reader.nextChunk() { authenticator.update(chunk) }
+        return Self.header(authenticator.finalize())
     }
 
     /// The three headers that carry a signed message: `webhook-id`, `webhook-timestamp` and `webhook-signature`.
     public func headers(id: String, timestamp: Int64, body: Data) -> [HTTPHeaderField] {
-        [
-            HTTPHeaderField("webhook-id", id),
-            HTTPHeaderField("webhook-timestamp", String(timestamp)),
-            HTTPHeaderField("webhook-signature", sign(id: id, timestamp: timestamp, body: body)),
-        ]
+        Self.headers(id: id, timestamp: timestamp, signature: sign(id: id, timestamp: timestamp, body: body))
+    }
+
+    /// The three headers that carry a signed message whose body is streamed (read once to sign it).
+    ///
+    /// - Throws: What opening or reading `body` throws.
+    public func headers(id: String, timestamp: Int64, body: HTTPBodyStream) throws -> [HTTPHeaderField] {
+        Self.headers(id: id, timestamp: timestamp, signature: try sign(id: id, timestamp: timestamp, body: body))
     }
 
     /// The raw HMAC-SHA256 over `{id}.{timestamp}.{body}`.
     fileprivate func signature(id: String, timestamp: Int64, body: Data) -> [UInt8] {
-        var signedContent = Data("\(id).\(timestamp).".utf8)
-        signedContent.append(body)
-        return HMACSHA256.authenticationCode(for: signedContent, key: key)
+        var authenticator = authenticator(id: id, timestamp: timestamp)
+        authenticator.update(body)
+        return authenticator.finalize()
+    }
+
+    /// An HMAC-SHA256 computation that has taken in `{id}.{timestamp}.`, awaiting the body.
+    private func authenticator(id: String, timestamp: Int64) -> HMACSHA256.Authenticator {
+        var authenticator = HMACSHA256.Authenticator(key: key)
+        authenticator.update(Data("\(id).\(timestamp).".utf8))
+        return authenticator
+    }
+
+    private static func header(_ signature: [UInt8]) -> String {
+        "v1," + Data(signature).base64EncodedString()
+    }
+
+    private static func headers(id: String, timestamp: Int64, signature: String) -> [HTTPHeaderField] {
+        [
+            HTTPHeaderField("webhook-id", id),
+            HTTPHeaderField("webhook-timestamp", String(timestamp)),
+            HTTPHeaderField("webhook-signature", signature),
+        ]
     }
 }
 

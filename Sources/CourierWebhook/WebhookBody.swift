@@ -42,14 +42,23 @@ enum WebhookBody {
 
     /// The message body, built directly from the payload bytes (one base64 copy, no re-encoding of the JSON).
     static func body(metadata: JSONValue, kind: String, payload: Data) -> Data {
-        var body = Data("{\"Metadata\":".utf8)
-        body.append(contentsOf: metadata.serialized().utf8)
-        body.append(contentsOf: ",\"Data\":\"".utf8)
-        body.append(payload.base64EncodedData())
-        body.append(contentsOf: "\",\"Kind\":".utf8)
-        body.append(contentsOf: JSONValue.string(kind).serialized().utf8)
-        body.append(contentsOf: "}".utf8)
-        return body
+        prefix(metadata: metadata) + payload.base64EncodedData() + suffix(kind: kind)
+    }
+
+    /// The same message body as a stream that base64-encodes the payload while it is read, so a large SBOM is never
+    /// held in memory.
+    static func body(metadata: JSONValue, kind: String, payload: HTTPBodyStream) -> HTTPBodyStream {
+        .concatenating([.bytes(prefix(metadata: metadata)), .stream(payload.base64Encoded()), .bytes(suffix(kind: kind))])
+    }
+
+    /// `{"Metadata":<metadata>,"Data":"`: what precedes the base64 payload.
+    private static func prefix(metadata: JSONValue) -> Data {
+        Data("{\"Metadata\":\(metadata.serialized()),\"Data\":\"".utf8)
+    }
+
+    /// `","Kind":"<kind>"}`: what follows the base64 payload.
+    private static func suffix(kind: String) -> Data {
+        Data("\",\"Kind\":\(JSONValue.string(kind).serialized())}".utf8)
     }
 
     /// The `ATTESTATION` payload described above.

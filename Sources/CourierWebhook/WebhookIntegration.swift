@@ -94,7 +94,7 @@ public struct WebhookIntegration: Integration {
         let sender = try WebhookSender(url: input.url, endpoint: endpoint, secret: secret, context: context)
         let testID = "test-" + SecureRandom.bytes(16).hexString
         let outcome = await sender.post(
-            webhookID: testID, kind: "TEST_WEBHOOK", metadata: WebhookBody.testMetadata, payload: Data("{}".utf8)
+            webhookID: testID, kind: "TEST_WEBHOOK", metadata: WebhookBody.testMetadata, payload: .bytes(Data("{}".utf8))
         )
         switch outcome {
         case .retryable(let reason, _), .rejected(let reason):
@@ -129,16 +129,16 @@ public struct WebhookIntegration: Integration {
         let progress = request.progress
         var outcomes: [PartOutcome] = []
 
-        func deliverPart(_ partID: String, kind: String, payload: () async -> Result<Data, PayloadFailure>) async {
+        func deliverPart(_ partID: String, kind: String, payload: () -> Result<OutboundHTTPBody, PayloadFailure>) async {
             if let reference = progress.deliveredParts[partID] {
                 outcomes.append(PartOutcome(partID: partID, outcome: .delivered(reference: reference.isEmpty ? nil : reference)))
                 return
             }
             let outcome: ExecutionOutcome
-            switch await payload() {
-            case .success(let data):
+            switch payload() {
+            case .success(let body):
                 outcome = await sender.post(
-                    webhookID: "\(progress.deliveryID):\(partID)", kind: kind, metadata: metadata, payload: data
+                    webhookID: "\(progress.deliveryID):\(partID)", kind: kind, metadata: metadata, payload: body
                 )
             case .failure(let failure):
                 outcome = failure.outcome
@@ -148,13 +148,15 @@ public struct WebhookIntegration: Integration {
 
         if options.sendAttestation ?? true {
             await deliverPart(Self.attestationPartID, kind: "ATTESTATION") {
-                Result { () throws(PayloadFailure) in try AttestationPayloads.shared.payload(for: request.attestation) }
+                Result { () throws(PayloadFailure) in .bytes(try AttestationPayloads.shared.payload(for: request.attestation)) }
             }
         }
         if options.sendSBOM ?? false {
             for material in request.materials where Self.sbomTypes.contains(material.type) {
                 await deliverPart("material:\(material.name)", kind: material.type.rawValue) {
-                    await Self.content(of: material)
+                    // Streamed from the store while it is signed and again while it is sent; never held in memory.
+                    guard material.content.size > 0 else { return .failure(.skipped("material \(material.name) has no content")) }
+                    return .success(.stream(material.content.bodyStream))
                 }
             }
         }
@@ -162,16 +164,6 @@ public struct WebhookIntegration: Integration {
             return .skipped(reason: "nothing to send: send_attestation is off and send_sbom found no SBOM")
         }
         return .parts(outcomes)
-    }
-
-    /// The material's bytes, read once; an empty material is skipped, a failed read is retried later.
-    private static func content(of material: ExecutionMaterial) async -> Result<Data, PayloadFailure> {
-        do {
-            let data = try await material.content.read()
-            return data.isEmpty ? .failure(.skipped("material \(material.name) has no content")) : .success(data)
-        } catch {
-            return .failure(.retryable("reading material \(material.name) failed: \(error)"))
-        }
     }
 
     /// The URL as an endpoint, if it is absolute `http`/`https` with a host.
@@ -190,15 +182,12 @@ public struct WebhookIntegration: Integration {
 enum PayloadFailure: Error {
     /// Nothing to send (an empty SBOM).
     case skipped(String)
-    /// Worth trying again (the material store did not answer).
-    case retryable(String)
     /// Will never work (a malformed envelope).
     case rejected(String)
 
     var outcome: ExecutionOutcome {
         switch self {
         case .skipped(let reason): .skipped(reason: reason)
-        case .retryable(let reason): .retryable(reason: reason, retryAfter: nil)
         case .rejected(let reason): .rejected(reason: reason)
         }
     }

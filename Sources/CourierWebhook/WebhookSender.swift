@@ -24,13 +24,33 @@ struct WebhookSender: Sendable {
 
     /// POSTs one message and classifies the answer: 2xx delivered (referenced by `webhookID`); 408, 425, 429, 5xx and
     /// transient transport failures retryable; anything else rejected.
-    func post(webhookID: String, kind: String, metadata: JSONValue, payload: Data) async -> ExecutionOutcome {
-        let body = WebhookBody.body(metadata: metadata, kind: kind, payload: payload)
+    ///
+    /// A streamed payload is read twice, never held in memory: once to sign the message, then while it is sent. A
+    /// payload that cannot be read makes the message retryable.
+    func post(webhookID: String, kind: String, metadata: JSONValue, payload: OutboundHTTPBody) async -> ExecutionOutcome {
         let timestamp = Int64(context.now().timeIntervalSince1970.rounded(.down))
+        switch payload {
+        case .bytes(let data):
+            let body = WebhookBody.body(metadata: metadata, kind: kind, payload: data)
+            let signature = signer.headers(id: webhookID, timestamp: timestamp, body: body)
+            return await post(body: .bytes(body), signedWith: signature, webhookID: webhookID)
+        case .stream(let stream):
+            let body = WebhookBody.body(metadata: metadata, kind: kind, payload: stream)
+            let signature: [HTTPHeaderField]
+            do {
+                signature = try signer.headers(id: webhookID, timestamp: timestamp, body: body)
+            } catch {
+                return .retryable(reason: "reading the payload failed: \(error)", retryAfter: nil)
+            }
+            return await post(body: .stream(body), signedWith: signature, webhookID: webhookID)
+        }
+    }
+
+    /// Sends `body` with the signature headers and classifies the answer.
+    private func post(body: OutboundHTTPBody, signedWith signatureHeaders: [HTTPHeaderField], webhookID: String) async -> ExecutionOutcome {
         let request = OutboundHTTPRequest(
             method: "POST", url: endpoint,
-            headers: [HTTPHeaderField("Content-Type", "application/json")]
-                + signer.headers(id: webhookID, timestamp: timestamp, body: body),
+            headers: [HTTPHeaderField("Content-Type", "application/json")] + signatureHeaders,
             body: body,
             timeout: context.requestTimeout ?? WebhookIntegration.defaultRequestTimeout
         )

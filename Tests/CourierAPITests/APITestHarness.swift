@@ -102,8 +102,8 @@ extension APITestHarness {
                 store: store,
                 catalog: catalog,
                 openCredentials: { try integrations.credentials(of: $0) },
-                hasContent: { _ in false },
-                readContent: { _ in nil },
+                contentSize: { _ in nil },
+                openContent: { _ in nil },
                 http: UnreachableHTTPClient()
             ),
             logger: .disabled,

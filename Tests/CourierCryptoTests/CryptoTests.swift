@@ -90,3 +90,22 @@ import Testing
         #expect(throws: CourierError.self) { try MasterKey(base64: Data([1, 2, 3]).base64EncodedString()) }
     }
 }
+
+@Suite struct StreamingHMACTests {
+    @Test(arguments: [1, 2, 3, 31, 64, 65, 1_000, 5_000])
+    func incrementalHMACEqualsOneShot(chunkSize: Int) {
+        let message = Data((0..<5_000).map { UInt8(truncatingIfNeeded: $0 &* 31) })
+        for key in [Array("Jefe".utf8), [UInt8](repeating: 0xaa, count: 131)] {
+            var authenticator = HMACSHA256.Authenticator(key: key)
+            for start in stride(from: 0, to: message.count, by: chunkSize) {
+                authenticator.update(message[start..<min(start + chunkSize, message.count)])
+            }
+            #expect(authenticator.finalize() == HMACSHA256.authenticationCode(for: message, key: key))
+        }
+    }
+
+    @Test func incrementalHMACOfNothingEqualsOneShot() {
+        let authenticator = HMACSHA256.Authenticator(key: Array("key".utf8))
+        #expect(authenticator.finalize() == HMACSHA256.authenticationCode(for: Data(), key: Array("key".utf8)))
+    }
+}

@@ -32,8 +32,8 @@ struct EngineHarness {
                 store: self.store,
                 catalog: catalog,
                 openCredentials: { _ in nil },
-                hasContent: { digest in contents.get(digest) != nil },
-                readContent: { digest in contents.get(digest) },
+                contentSize: { digest in contents.get(digest).map { Int64($0.count) } },
+                openContent: { digest in contents.get(digest).map(DataReader.init) },
                 http: NoNetwork()
             ),
             configuration: DeliveryConfiguration(

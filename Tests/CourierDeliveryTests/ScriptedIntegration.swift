@@ -46,7 +46,7 @@ final class ScriptedIntegration: Integration {
     func execute(_ request: ExecutionRequest, context: IntegrationContext) async -> ExecutionOutcome {
         var materials: [String: Data] = [:]
         for material in request.materials {
-            materials[material.name] = try? await material.content.read()
+            materials[material.name] = try? material.content.open().readToEnd()
         }
         executions.withLock {
             $0.append(

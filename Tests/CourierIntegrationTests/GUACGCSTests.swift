@@ -80,7 +80,7 @@ struct GCSEmulator: Sendable {
         let registration = try await integration.register(gcs.registration(), context: context)
 
         let first = await integration.execute(
-            GUACFixtures.request(registration: registration, spdxContent: MaterialContent { throw MaterialStoreDown() }), context: context
+            GUACFixtures.request(registration: registration, spdxContent: MaterialContent(size: 1) { throw MaterialStoreDown() }), context: context
         )
         guard case .parts(let parts) = first, parts.count == 3 else {
             Issue.record("unexpected \(first)")
@@ -103,7 +103,7 @@ struct GCSEmulator: Sendable {
         #expect(retry.overall == .delivered(reference: nil))
         #expect(recording.requests.count == 1)
         let spdxName = "chainloop/sbom.spdx-\(SHA256.hex(GUACFixtures.spdx)).json"
-        let uploaded = String(decoding: recording.requests.first?.body ?? Data(), as: UTF8.self)
+        let uploaded = String(decoding: try recording.requests.first?.body?.collect() ?? Data(), as: UTF8.self)
         #expect(uploaded.contains(#""name":"\#(spdxName)""#))
         #expect(try await gcs.client().download(bucket: GCSEmulator.bucket, name: spdxName) == GUACFixtures.spdx)
         await gcs.emulator.stop()
@@ -173,7 +173,7 @@ struct GCSEmulator: Sendable {
         init(refuse: Bool = false) { self.refuse = refuse }
 
         func send(_ request: OutboundHTTPRequest) async throws(HTTPClientError) -> OutboundHTTPResponse {
-            forms.withLock { $0.append(String(decoding: request.body ?? Data(), as: UTF8.self)) }
+            forms.withLock { $0.append(String(decoding: (try? request.body?.collect()) ?? Data(), as: UTF8.self)) }
             if refuse {
                 return OutboundHTTPResponse(status: 400, body: Data(#"{"error":"invalid_grant","error_description":"Invalid JWT Signature."}"#.utf8))
             }

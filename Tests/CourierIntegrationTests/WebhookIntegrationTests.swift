@@ -117,6 +117,14 @@ private func withSink<Result: Sendable>(
         )
     }
 
+    /// A delivery of `material` alone (no attestation).
+    func sbomOnly(url: String, secret: String, _ material: ExecutionMaterial) -> ExecutionRequest {
+        var request = request(url: url, secret: secret)
+        request.attachmentConfiguration = ["send_attestation": false, "send_sbom": true]
+        request.materials = [material]
+        return request
+    }
+
     /// Asserts that no outcome reason mentions the secret path or the signing secret.
     func expectNoSecrets(in outcome: ExecutionOutcome, secret: String, sourceLocation: SourceLocation = #_sourceLocation) {
         let text = String(describing: outcome)
@@ -254,6 +262,47 @@ private func withSink<Result: Sendable>(
         #expect(attestation.objectValue?["Hash"] == .string("sha256:" + String(repeating: "1", count: 64)))
         #expect(attestation.objectValue?["Statement"] == (try JSONValue(parsing: Data(Self.statement.utf8))))
         #expect(attestation.objectValue?["Predicate"] == ["metadata": ["name": "build"]])
+    }
+
+    @Test func aStreamedSBOMIsSignedAndSentExactlyAsTheInMemoryBody() async throws {
+        let secret = StandardWebhookSigner.generateSecret()
+        let sink = RecordingSink(secret: secret, now: Self.now)
+        let sbom = patternedBytes(200_001)
+        // Read from a store in chunks whose size is not a multiple of 3, as CAS content is.
+        let material = ExecutionMaterial(
+            name: "big", type: .sbomCycloneDXJSON, content: MaterialContent(size: Int64(sbom.count)) { ChunkedReader(sbom, chunkSize: 65_537) }
+        )
+        let outcome = try await withSink(sink) { base in
+            await integration.execute(sbomOnly(url: base + Self.secretPath, secret: secret, material), context: context())
+        }
+        #expect(outcome == .parts([PartOutcome(partID: "material:big", outcome: .delivered(reference: "del-1:material:big"))]))
+        let received = try #require(sink.requests.first)
+        #expect(received.signatureVerified == true)
+        let metadata: JSONValue = [
+            "Workflow": ["ID": "wf-1", "Name": "build", "Team": "core", "Project": "foo"],
+            "WorkflowRun": [
+                "ID": "run-1", "State": "success", "StartedAt": "2026-01-01T10:00:00Z", "FinishedAt": "2026-01-01T10:05:00.5Z",
+                "RunnerType": "GITHUB_ACTION", "RunURL": "https://ci.example/1", "AttestationDigest": "sha256:abc",
+            ],
+        ]
+        let inMemoryBody =
+            #"{"Metadata":"# + metadata.serialized() + #","Data":""# + sbom.base64EncodedString() + #"","Kind":"SBOM_CYCLONEDX_JSON"}"#
+        #expect(received.body == Data(inMemoryBody.utf8))
+    }
+
+    @Test func anSBOMWhoseContentVanishedIsRetryableNamingIt() async throws {
+        struct VanishedContent: Error, CustomStringConvertible {
+            var description: String { "Content sha256:\(String(repeating: "ab", count: 32)) is not in CAS." }
+        }
+        let secret = StandardWebhookSigner.generateSecret()
+        let sink = RecordingSink(secret: secret, now: Self.now)
+        let material = ExecutionMaterial(name: "gone", type: .sbomSPDXJSON, content: MaterialContent(size: 10) { throw VanishedContent() })
+        let outcome = try await withSink(sink) { base in
+            await integration.execute(sbomOnly(url: base + Self.secretPath, secret: secret, material), context: context())
+        }
+        let reason = "reading the payload failed: Content sha256:\(String(repeating: "ab", count: 32)) is not in CAS."
+        #expect(outcome == .parts([PartOutcome(partID: "material:gone", outcome: .retryable(reason: reason, retryAfter: nil))]))
+        #expect(sink.requests.isEmpty)
     }
 
     @Test func aRetrySendsOnlyTheFailedPartUnderTheSameID() async throws {
