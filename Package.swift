@@ -81,10 +81,12 @@ let package = Package(
             name: "CourierCLI",
             dependencies: ["CourierCore", "CourierWire", "CourierIntegrationKit", "CourierServer", "CourierAttestation", "CourierCrypto"]
         ),
+        /// Throwaway servers on loopback for the tests and the benchmark: free ports, a local PostgreSQL cluster.
+        .target(name: "CourierLocalServers"),
         /// Test doubles and conformance suites shared by the test targets.
         .target(
             name: "CourierTestSupport",
-            dependencies: ["CourierCore", "CourierStorage", "CourierCrypto", "CourierPostgres"]
+            dependencies: ["CourierCore", "CourierStorage", "CourierCrypto", "CourierPostgres", "CourierLocalServers"]
         ),
 
         /// The benchmark: drives a release `courier serve` over HTTP and measures it beside the machine's limits.
@@ -92,6 +94,7 @@ let package = Package(
             name: "CourierBenchmark",
             dependencies: [
                 "CourierCore", "CourierCrypto", "CourierHTTP", "CourierLogging", "CourierAttestation", "CourierIntegrationKit", "CSQLite",
+                "CourierPostgres", "CourierLocalServers",
             ]
         ),
 

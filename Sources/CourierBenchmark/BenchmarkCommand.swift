@@ -1,6 +1,8 @@
+import CourierLocalServers
 import Foundation
 
-/// `courier-bench [--quick] [--json FILE]`: runs every scenario against a release `courier serve` and prints a table.
+/// `courier-bench [--quick] [--json FILE]`: runs every scenario against a release `courier serve` and prints a table;
+/// with `--replicas [--postgres URL]`, compares 1 and 2 replicas on PostgreSQL instead.
 public enum BenchmarkCommand {
     /// The parsed command line.
     public struct Options: Sendable, Equatable {
@@ -10,6 +12,10 @@ public enum BenchmarkCommand {
         public var jsonFile: String?
         /// The scenarios to run; all of them when `nil`.
         public var scenarios: Set<ScenarioName>?
+        /// Compare 1 and 2 `courier serve` replicas sharing a PostgreSQL database, instead of the SQLite scenarios.
+        public var replicas = false
+        /// The PostgreSQL server of `--replicas` (a URL whose user may create databases); nil starts a throwaway cluster.
+        public var postgresURL: String?
 
         /// Parses the arguments after the program name.
         public init(arguments: [String]) throws {
@@ -32,15 +38,24 @@ public enum BenchmarkCommand {
                             }
                             return scenario
                         })
+                case "--replicas": replicas = true
+                case "--postgres":
+                    guard let url = remaining.popFirst() else { throw BenchmarkError("--postgres needs a URL.\n\(BenchmarkCommand.usage)") }
+                    postgresURL = url
                 default: throw BenchmarkError("Unknown argument \(argument).\n\(BenchmarkCommand.usage)")
                 }
             }
+            if postgresURL != nil && !replicas { throw BenchmarkError("--postgres goes with --replicas.\n\(BenchmarkCommand.usage)") }
+            if scenarios != nil && replicas { throw BenchmarkError("--only does not go with --replicas.\n\(BenchmarkCommand.usage)") }
         }
     }
 
-    /// The usage line.
-    public static let usage =
-        "usage: courier-bench [--quick] [--json FILE] [--only SCENARIO,…]  (scenarios: \(ScenarioName.allCases.map(\.rawValue).joined(separator: ", ")))"
+    /// The usage lines.
+    public static let usage = """
+        usage: courier-bench [--quick] [--json FILE] [--only SCENARIO,…]
+               courier-bench --replicas [--postgres URL] [--quick] [--json FILE]
+        scenarios: \(ScenarioName.allCases.map(\.rawValue).joined(separator: ", "))
+        """
 
     /// The scenarios `--only` can pick.
     public enum ScenarioName: String, Sendable, CaseIterable {
@@ -58,10 +73,15 @@ public enum BenchmarkCommand {
             return 2
         }
         do {
-            let report = try await run(options: options)
-            printOutput("\n" + report.table)
+            let (table, json) =
+                if options.replicas {
+                    try await runReplicas(options: options).rendered
+                } else {
+                    try await run(options: options).rendered
+                }
+            printOutput("\n" + table)
             if let file = options.jsonFile {
-                try report.jsonData().write(to: URL(fileURLWithPath: file))
+                try json.write(to: URL(fileURLWithPath: file))
                 printOutput("\nFigures written to \(file).")
             }
             return 0
@@ -108,6 +128,42 @@ public enum BenchmarkCommand {
         let commitsAtEnd = try SQLiteCommitLimit.measure(in: FileManager.default.temporaryDirectory, duration: scale.sqliteDuration)
         report.sqliteDurableCommitsPerSecond = max(commitsAtStart, commitsAtEnd)
         log("Durable SQLite commits again: \(BenchmarkReport.format(commitsAtEnd))/s; the table uses the higher of the two")
+        return report
+    }
+
+    static func runReplicas(options: Options) async throws -> ReplicaReport {
+        let binary = try CourierServer.binaryBesideBenchmark()
+        var report = ReplicaReport()
+        report.quick = options.quick
+        report.loadAverageAtStart = ProcessCPU.loadAverage()
+        let start = ContinuousClock.now
+        let log: @Sendable (String) -> Void = { line in
+            printOutput(String(format: "[%6.1f s] ", (ContinuousClock.now - start).seconds) + line)
+        }
+        let cluster: LocalPostgresCluster? =
+            if options.postgresURL == nil {
+                // Starting blocks for a second or two: a thread of its own, not one of the cooperative pool's.
+                try await onDedicatedThread { try LocalPostgresCluster.start() }
+            } else {
+                nil
+            }
+        defer { cluster?.stop() }
+        let postgresURL = options.postgresURL ?? cluster?.url ?? ""
+        printOutput(
+            """
+            courier-bench --replicas\(options.quick ? " --quick" : ""): \(binary.path)
+            Machine: \(report.processorCount) CPUs, load average \(String(format: "%.2f", report.loadAverageAtStart)) at start \
+            (above 0.5 means other work shares the CPUs: figures are then lower bounds).
+            PostgreSQL: \(cluster.map { "a throwaway PostgreSQL 15 cluster in \($0.directory), default settings (fsync and synchronous_commit on)" }
+                ?? "the server given with --postgres"); a fresh database per scenario.
+            Replicas: \(ReplicaScenarios.replicaCounts.map(ReplicaReport.label).joined(separator: ", then ")) of `courier serve \
+            --database postgres://…`, started fresh per scenario; requests go round-robin to the replicas, every replica's \
+            workers drain the queue (COURIER_DELIVERY_CONCURRENCY=\(ProcessInfo.processInfo.environment["COURIER_DELIVERY_CONCURRENCY"] ?? "8") each).
+
+            """
+        )
+        try await ReplicaScenarios(binary: binary, scale: options.quick ? .quick : .full, postgresURL: postgresURL, log: log)
+            .run(into: &report)
         return report
     }
 

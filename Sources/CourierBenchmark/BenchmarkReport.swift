@@ -61,6 +61,11 @@ public struct BenchmarkReport: Sendable, Equatable {
         try JSONSerialization.data(withJSONObject: jsonObject, options: [.prettyPrinted, .sortedKeys])
     }
 
+    /// The table and the JSON.
+    var rendered: (table: String, json: Data) {
+        get throws { (table, try jsonData()) }
+    }
+
     /// The table printed at the end of a run: each figure, its target, and its ratio to the target and to the limits.
     public var table: String {
         let commitMilliseconds = sqliteDurableCommitsPerSecond > 0 ? 1_000 / sqliteDurableCommitsPerSecond : 0

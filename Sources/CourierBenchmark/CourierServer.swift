@@ -41,9 +41,16 @@ public final class CourierServer: Sendable {
 
     /// Starts a server, waits (up to 30 s) for its readiness line, runs `body`, then stops the server (SIGTERM, then
     /// SIGKILL after 15 s) and removes its data directory, also when starting or `body` fails.
+    ///
+    /// - Parameters:
+    ///   - arguments: more `courier serve` arguments, e.g. `--database postgres://…`.
+    ///   - ownerToken: the owner token, for a server that does not bootstrap (a replica joining a database that
+    ///     another replica bootstrapped); otherwise it is read from the data directory.
     public static func run<T: Sendable>(
         binary: URL,
         environment: [String: String] = [:],
+        arguments: [String] = [],
+        ownerToken: String? = nil,
         _ body: (CourierServer) async throws -> T
     ) async throws -> T {
         let dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("courier-bench-\(UUID().uuidString)")
@@ -56,7 +63,7 @@ public final class CourierServer: Sendable {
 
         let process = Process()
         process.executableURL = binary
-        process.arguments = ["serve", "--listen", "127.0.0.1:0", "--data-dir", dataDirectory.appendingPathComponent("data").path]
+        process.arguments = ["serve", "--listen", "127.0.0.1:0", "--data-dir", dataDirectory.appendingPathComponent("data").path] + arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, chosen in chosen }
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = try FileHandle(forWritingTo: standardOutput)
@@ -77,10 +84,36 @@ public final class CourierServer: Sendable {
             }
             try await Task.sleep(for: .milliseconds(20))
         }
-        let token = try String(contentsOf: dataDirectory.appendingPathComponent("data/owner.token"), encoding: .utf8)
+        let token =
+            try ownerToken
+            ?? String(contentsOf: dataDirectory.appendingPathComponent("data/owner.token"), encoding: .utf8)
             .trimmingCharacters(in: .whitespacesAndNewlines)
         let server = CourierServer(process: process, baseURL: readiness ?? "", ownerToken: token)
-        return try await body(server)
+        do {
+            return try await body(server)
+        } catch {
+            // The log goes with the data directory: keep the end of it with the error.
+            let log = (try? String(contentsOf: standardError, encoding: .utf8)) ?? ""
+            throw BenchmarkError("\(error)\nThe end of the log of courier serve at \(server.baseURL):\n\(log.suffix(3_000))")
+        }
+    }
+
+    /// Starts `count` replicas sharing the PostgreSQL database at `database`, one after the other so that the first
+    /// bootstraps it (the others get its owner token), runs `body` with all of them, then stops them all as `run` does.
+    public static func runReplicas<T: Sendable>(
+        _ count: Int,
+        binary: URL,
+        database: String,
+        environment: [String: String],
+        _ body: ([CourierServer]) async throws -> T
+    ) async throws -> T {
+        func start(after running: [CourierServer]) async throws -> T {
+            guard running.count < count else { return try await body(running) }
+            return try await run(
+                binary: binary, environment: environment, arguments: ["--database", database], ownerToken: running.first?.ownerToken
+            ) { server in try await start(after: running + [server]) }
+        }
+        return try await start(after: [])
     }
 
     /// SIGTERM, a bounded wait, then SIGKILL: the benchmark never leaves a server behind.
@@ -153,6 +186,15 @@ public enum ProcessCPU {
         getrusage(RUSAGE_SELF.rawValue, &usage)
         func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
         return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+    }
+
+    /// Busy seconds of all CPUs together since boot (everything but idle and I/O wait), from the `cpu` line of
+    /// `/proc/stat`: with the servers' and the benchmark's own, it shows what the rest (PostgreSQL, other work) used.
+    public static func machineBusySeconds() -> Double {
+        let line = (try? String(contentsOfFile: "/proc/stat", encoding: .utf8))?.split(separator: "\n").first { $0.hasPrefix("cpu ") }
+        let ticks = line?.split(separator: " ").dropFirst().compactMap { Double($0) } ?? []
+        guard ticks.count >= 5 else { return 0 }
+        return (ticks.reduce(0, +) - ticks[3] - ticks[4]) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 
     /// The 1-minute load average, from `/proc/loadavg`.

@@ -45,44 +45,54 @@ struct Scenarios {
     /// `GET /healthz` per second at each concurrency, the best of them, then envelope-only ingest on the same server.
     func healthzAndEnvelopeIngest(into report: inout BenchmarkReport) async throws {
         try await CourierServer.run(binary: binary) { server in
-            let client = APIClient(server: server)
+            let token = server.ownerToken
             for concurrency in Self.concurrencies {
-                let meter = CPUMeter(server: server)
-                let rate = try await Self.closedLoop(server: server, concurrency: concurrency, count: .max, timeLimit: scale.healthzDuration) {
-                    connection, _ in try Setup.expect(200, "GET", "/healthz", server: server, connection: connection)
+                let meter = CPUMeter(servers: [server])
+                let rate = try await Self.closedLoop(servers: [server], concurrency: concurrency, count: .max, timeLimit: scale.healthzDuration) {
+                    connection, _ in try Setup.expect(200, "GET", "/healthz", token: token, connection: connection)
                 }
                 log("GET /healthz, c=\(concurrency): \(BenchmarkReport.format(rate))/s; \(meter.usage())")
                 report.healthzPerSecond = max(report.healthzPerSecond, rate)
             }
-            try await Setup.workflow("ingest", client: client)
-            server.resetPeakMemory()
-            for concurrency in Self.concurrencies {
-                let count = scale.envelopePushes[concurrency] ?? 0
-                let pushes = try (0..<count).map { try Workload.envelopeOnly(workflow: "ingest", marker: "envelope-c\(concurrency)-\($0)") }
-                let meter = CPUMeter(server: server)
-                let rate = try await Self.closedLoop(server: server, concurrency: concurrency, count: count, timeLimit: scale.ingestTimeLimit) {
-                    connection, index in try Setup.push(pushes[index], workflow: "ingest", server: server, connection: connection)
-                }
-                log("Ingest, envelope only, c=\(concurrency): \(BenchmarkReport.format(rate)) push/s; \(meter.usage())")
-                report.ingestEnvelopePerSecond[concurrency] = rate
-            }
+            report.ingestEnvelopePerSecond = try await envelopeIngest(on: [server], concurrencies: Self.concurrencies)
             report.peakRSSMegabytes["ingest_envelope"] = try Self.megabytes(server.memory().peakResidentBytes)
         }
+    }
+
+    /// Envelope-only pushes to a new workflow without attachments at each of `concurrencies`, spread round-robin over
+    /// `servers` (replicas sharing one database); pushes per second by concurrency. Resets the servers' peak memory first.
+    func envelopeIngest(on servers: [CourierServer], concurrencies: [Int]) async throws -> [Int: Double] {
+        let token = servers[0].ownerToken
+        try await Setup.workflow("ingest", client: APIClient(server: servers[0]))
+        for server in servers { server.resetPeakMemory() }
+        var rates: [Int: Double] = [:]
+        for concurrency in concurrencies {
+            let count = scale.envelopePushes[concurrency] ?? 0
+            let pushes = try (0..<count).map { try Workload.envelopeOnly(workflow: "ingest", marker: "envelope-c\(concurrency)-\($0)") }
+            let meter = CPUMeter(servers: servers)
+            let rate = try await Self.closedLoop(servers: servers, concurrency: concurrency, count: count, timeLimit: scale.ingestTimeLimit) {
+                connection, index in try Setup.push(pushes[index], workflow: "ingest", token: token, connection: connection)
+            }
+            log("Ingest, envelope only, c=\(concurrency): \(BenchmarkReport.format(rate)) push/s; \(meter.usage())")
+            rates[concurrency] = rate
+        }
+        return rates
     }
 
     /// Pushes each preceded by the upload of a fresh 50 KB SBOM to CAS.
     func sbomIngest(into report: inout BenchmarkReport) async throws {
         try await CourierServer.run(binary: binary) { server in
             let client = APIClient(server: server)
+            let token = server.ownerToken
             try await Setup.workflow("ingest", client: client)
             for concurrency in Self.concurrencies {
                 let count = scale.sbomPushes[concurrency] ?? 0
                 let pushes = try (0..<count).map {
                     try Workload.withSBOM(workflow: "ingest", marker: "sbom-c\(concurrency)-\($0)", sbomBytes: 50_000)
                 }
-                let meter = CPUMeter(server: server)
-                let rate = try await Self.closedLoop(server: server, concurrency: concurrency, count: count, timeLimit: scale.ingestTimeLimit) {
-                    connection, index in try Setup.push(pushes[index], workflow: "ingest", server: server, connection: connection)
+                let meter = CPUMeter(servers: [server])
+                let rate = try await Self.closedLoop(servers: [server], concurrency: concurrency, count: count, timeLimit: scale.ingestTimeLimit) {
+                    connection, index in try Setup.push(pushes[index], workflow: "ingest", token: token, connection: connection)
                 }
                 log("Ingest + 50 KB SBOM, c=\(concurrency): \(BenchmarkReport.format(rate)) push/s; \(meter.usage())")
                 report.ingestSBOMPerSecond[concurrency] = rate
@@ -96,28 +106,36 @@ struct Scenarios {
         let sink = try WebhookSink()
         try await sink.serving {
             try await CourierServer.run(binary: binary) { server in
-                let client = APIClient(server: server)
-                try await Setup.workflow("fanout", client: client, sinkURL: sink.url, attachments: 3)
-                let count = scale.fanoutAttestations
-                let pushes = try (0..<count).map { try Workload.envelopeOnly(workflow: "fanout", marker: "fanout-\($0)") }
-                let before = try await Setup.deliveredCount(client: client)
-                let meter = CPUMeter(server: server)
-                let start = ContinuousClock.now
-                _ = try await Self.closedLoop(server: server, concurrency: 8, count: count, timeLimit: .seconds(120)) { connection, index in
-                    try Setup.push(pushes[index], workflow: "fanout", server: server, connection: connection)
-                }
-                let pushed = ContinuousClock.now - start
-                let delivered = try await Setup.waitForDelivered(before + 3 * count, client: client, timeLimit: .seconds(180)) - before
-                let elapsed = ContinuousClock.now - start
-                report.fanoutDeliveriesPerSecond = Double(delivered) / elapsed.seconds
-                log(
-                    "Fan-out: \(delivered) of \(3 * count) deliveries in \(BenchmarkReport.format(elapsed.seconds)) s "
-                        + "(pushes took \(BenchmarkReport.format(pushed.seconds)) s): "
-                        + "\(BenchmarkReport.format(report.fanoutDeliveriesPerSecond)) deliveries/s; \(meter.usage())"
-                )
+                report.fanoutDeliveriesPerSecond = try await fanout(on: [server], sink: sink)
                 report.peakRSSMegabytes["fanout"] = try Self.megabytes(server.memory().peakResidentBytes)
             }
         }
+    }
+
+    /// `scale.fanoutAttestations` pushes at 8 concurrent requests, spread round-robin over `servers`, to a new workflow
+    /// with 3 webhook attachments to `sink`; deliveries per second from the first push until `/metrics` counts all
+    /// 3N delivered (the count is the shared store's, so with replicas it covers every replica's workers).
+    func fanout(on servers: [CourierServer], sink: WebhookSink) async throws -> Double {
+        let client = APIClient(server: servers[0])
+        let token = servers[0].ownerToken
+        try await Setup.workflow("fanout", client: client, sinkURL: sink.url, attachments: 3)
+        let count = scale.fanoutAttestations
+        let pushes = try (0..<count).map { try Workload.envelopeOnly(workflow: "fanout", marker: "fanout-\($0)") }
+        let before = try await Setup.deliveredCount(client: client)
+        let meter = CPUMeter(servers: servers)
+        let start = ContinuousClock.now
+        _ = try await Self.closedLoop(servers: servers, concurrency: 8, count: count, timeLimit: .seconds(120)) { connection, index in
+            try Setup.push(pushes[index], workflow: "fanout", token: token, connection: connection)
+        }
+        let pushed = ContinuousClock.now - start
+        let delivered = try await Setup.waitForDelivered(before + 3 * count, client: client, timeLimit: .seconds(180)) - before
+        let elapsed = ContinuousClock.now - start
+        let rate = Double(delivered) / elapsed.seconds
+        log(
+            "Fan-out: \(delivered) of \(3 * count) deliveries in \(BenchmarkReport.format(elapsed.seconds)) s "
+                + "(pushes took \(BenchmarkReport.format(pushed.seconds)) s): \(BenchmarkReport.format(rate)) deliveries/s; \(meter.usage())"
+        )
+        return rate
     }
 
     /// An open loop at `report.latencyOfferedPerSecond` to a workflow with one webhook attachment: each latency runs
@@ -131,7 +149,7 @@ struct Scenarios {
                 let pool = ConnectionPool(port: server.port)
                 try await Setup.workflow("latency", client: client, sinkURL: sink.url, attachments: 1)
                 let pushes = try (0..<schedule.count).map { try Workload.envelopeOnly(workflow: "latency", marker: "latency-\($0)") }
-                let meter = CPUMeter(server: server)
+                let meter = CPUMeter(servers: [server])
                 let digests = Shared<[String: Int]>([:])
                 let answerMilliseconds = Shared<[Double]>([])
                 let start = ContinuousClock.now + .milliseconds(50)
@@ -140,7 +158,7 @@ struct Scenarios {
                         try await Task.sleep(until: start + schedule.offset(of: index), clock: .continuous)
                         group.addTask {
                             let answer = try await pool.withConnection { connection in
-                                try Setup.push(pushes[index], workflow: "latency", server: server, connection: connection)
+                                try Setup.push(pushes[index], workflow: "latency", token: server.ownerToken, connection: connection)
                             }
                             let answered = (ContinuousClock.now - (start + schedule.offset(of: index))).seconds * 1_000
                             let digest = try Setup.attestationDigest(inPushAnswer: answer)
@@ -222,23 +240,24 @@ struct Scenarios {
     }
 
     /// Runs `operation(connection, index)` for indices 0..<count from `concurrency` workers, each a thread with its
-    /// own keep-alive connection, until all are done, one fails or `timeLimit` passes; returns operations per second.
+    /// own keep-alive connection to each of `servers`, until all are done, one fails or `timeLimit` passes; returns
+    /// operations per second. Operation `index` goes to `servers[index % servers.count]`: round-robin.
     static func closedLoop(
-        server: CourierServer,
+        servers: [CourierServer],
         concurrency: Int,
         count: Int,
         timeLimit: Duration,
         _ operation: @escaping @Sendable (KeepAliveConnection, Int) throws -> Void
     ) async throws -> Double {
         let next = Shared(0)
-        let port = server.port
+        let ports = servers.map(\.port)
         let start = ContinuousClock.now
         let deadline = start + timeLimit
         let completed = try await withThrowingTaskGroup(of: Int.self) { group in
             for _ in 0..<concurrency {
                 group.addTask {
                     try await onDedicatedThread {
-                        let connection = KeepAliveConnection(port: port)
+                        let connections = ports.map { KeepAliveConnection(port: $0) }
                         var done = 0
                         while ContinuousClock.now < deadline {
                             let index = next.withLock { value in
@@ -247,7 +266,7 @@ struct Scenarios {
                             }
                             guard index < count else { break }
                             do {
-                                try operation(connection, index)
+                                try operation(connections[index % connections.count], index)
                             } catch {
                                 next.withLock { $0 = count }
                                 throw error

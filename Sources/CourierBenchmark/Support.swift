@@ -10,24 +10,32 @@ final class Shared<Value: Sendable>: Sendable {
     func withLock<Result: Sendable>(_ body: (inout Value) -> Result) -> Result { mutex.withLock { body(&$0) } }
 }
 
-/// How busy the server and the benchmark itself kept the CPUs since the meter was created.
+/// How busy the servers and the benchmark itself kept the CPUs since the meter was created.
 struct CPUMeter {
-    private let server: CourierServer
+    private let servers: [CourierServer]
     private let start = ContinuousClock.now
     private let serverStart: Double
     private let benchStart = ProcessCPU.ownSeconds()
+    private let machineStart = ProcessCPU.machineBusySeconds()
 
-    init(server: CourierServer) {
-        self.server = server
-        serverStart = (try? server.cpuSeconds()) ?? 0
+    init(servers: [CourierServer]) {
+        self.servers = servers
+        serverStart = Self.cpuSeconds(of: servers) ?? 0
     }
 
-    /// E.g. `server CPU 1.62 cores, bench 0.31 cores`: CPU seconds per wall-clock second.
+    /// E.g. `server CPU 1.62 cores, bench 0.31 cores, machine 1.98 cores`: CPU seconds per wall-clock second, of all
+    /// servers together, of the benchmark, and of the whole machine.
     func usage() -> String {
         let wall = (ContinuousClock.now - start).seconds
-        let serverCores = ((try? server.cpuSeconds()) ?? serverStart) - serverStart
+        let serverCores = (Self.cpuSeconds(of: servers) ?? serverStart) - serverStart
         let benchCores = ProcessCPU.ownSeconds() - benchStart
-        return String(format: "server CPU %.2f cores, bench %.2f cores", serverCores / wall, benchCores / wall)
+        let machineCores = ProcessCPU.machineBusySeconds() - machineStart
+        return String(
+            format: "server CPU %.2f cores, bench %.2f cores, machine %.2f cores", serverCores / wall, benchCores / wall, machineCores / wall)
+    }
+
+    private static func cpuSeconds(of servers: [CourierServer]) -> Double? {
+        try? servers.map { try $0.cpuSeconds() }.reduce(0, +)
     }
 }
 
@@ -57,26 +65,26 @@ enum Setup {
         }
     }
 
-    /// Uploads the push's SBOM if it has one, then pushes its envelope; returns the answer's body.
+    /// Uploads the push's SBOM if it has one, then pushes its envelope with the owner `token`; returns the answer's body.
     @discardableResult
-    static func push(_ push: PreparedPush, workflow: String, server: CourierServer, connection: KeepAliveConnection) throws -> Data {
+    static func push(_ push: PreparedPush, workflow: String, token: String, connection: KeepAliveConnection) throws -> Data {
         if let sbom = push.sbom {
-            try expect(201, "PUT", "/v1/cas/\(sbom.digest)", body: sbom.content, server: server, connection: connection)
+            try expect(201, "PUT", "/v1/cas/\(sbom.digest)", body: sbom.content, token: token, connection: connection)
         }
-        return try expect(201, "POST", pushPath(workflow), body: push.envelope, server: server, connection: connection)
+        return try expect(201, "POST", pushPath(workflow), body: push.envelope, token: token, connection: connection)
     }
 
-    /// Sends a request as the owner and throws unless the server answers `expected`.
+    /// Sends a request with the owner `token` and throws unless the server answers `expected`.
     @discardableResult
     static func expect(
         _ expected: Int,
         _ method: String,
         _ path: String,
         body: Data = Data(),
-        server: CourierServer,
+        token: String,
         connection: KeepAliveConnection
     ) throws -> Data {
-        let (status, answer) = try connection.send(method, path, token: server.ownerToken, body: body)
+        let (status, answer) = try connection.send(method, path, token: token, body: body)
         guard status == expected else { throw APIClient.unexpected(status, expected, method, path, answer) }
         return answer
     }

@@ -10,7 +10,8 @@ import CourierStorage
 /// - Writes run in `SERIALIZABLE` transactions: concurrent writers (other tasks, other
 ///   replicas) behave as if they ran one at a time. When PostgreSQL rolls one back because of a
 ///   conflict (SQLSTATE 40001, or a deadlock, 40P01) it runs again, so a write's body must only
-///   touch the connection.
+///   touch the connection. A body may lower its own transaction's level with `SET TRANSACTION` as
+///   its first statement: `SQLStore`'s delivery claims run at `READ COMMITTED`.
 /// - Migrations run in `READ COMMITTED` transactions holding a transaction-scoped advisory lock,
 ///   so replicas starting together apply each migration once.
 ///

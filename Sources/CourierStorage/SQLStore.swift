@@ -408,6 +408,16 @@ struct SQLStoreTransaction: StoreTransaction {
         case .postgresql:
             // Concurrent claimers (other workers, other replicas) lock disjoint due rows instead of waiting for each other.
             selectDue += " FOR UPDATE SKIP LOCKED"
+            // READ COMMITTED for this transaction, instead of the SERIALIZABLE of other writes: SET TRANSACTION must be
+            // its first statement, and the engine's claim transaction does nothing else. It is safe because the row
+            // locks decide who claims, not the snapshot: SKIP LOCKED passes over rows another claimer holds, and a row
+            // whose lease or state another transaction committed since the statement began is re-read and re-checked
+            // against the WHERE clause before it is locked (PostgreSQL's EvalPlanQual), so a leased or finished
+            // delivery is never claimed twice. The other writes keep SERIALIZABLE: the attempt record checks the lease
+            // owner before updating, and creates check for duplicates before inserting. At SERIALIZABLE, claimers of
+            // overlapping due rows abort each other (40001, "could not serialize access due to concurrent update" or a
+            // read/write dependency cycle) and retry, though nothing is wrong.
+            try connection.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
         }
         let due = try connection.query(selectDue).map(Self.delivery(from:))
         return try due.map { delivery in

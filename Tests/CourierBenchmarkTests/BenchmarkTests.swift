@@ -59,5 +59,34 @@ import Testing
         #expect(try BenchmarkCommand.Options(arguments: ["--quick", "--json", "out.json"]).jsonFile == "out.json")
         #expect(throws: BenchmarkError.self) { try BenchmarkCommand.Options(arguments: ["--json"]) }
         #expect(throws: BenchmarkError.self) { try BenchmarkCommand.Options(arguments: ["--fast"]) }
+        let replicas = try BenchmarkCommand.Options(arguments: ["--replicas", "--postgres", "postgres://u@db/x", "--quick"])
+        #expect(replicas.replicas && replicas.quick && replicas.postgresURL == "postgres://u@db/x")
+        #expect(try BenchmarkCommand.Options(arguments: ["--replicas"]).postgresURL == nil, "a throwaway cluster")
+        #expect(throws: BenchmarkError.self) { try BenchmarkCommand.Options(arguments: ["--postgres", "postgres://u@db/x"]) }
+    }
+
+    @Test func replicaReportComparesReplicaCounts() throws {
+        var report = ReplicaReport()
+        var one = ReplicaReport.Run()
+        one.ingestEnvelopePerSecond = [8: 600, 64: 500]
+        one.fanoutDeliveriesPerSecond = 200
+        one.peakRSSMegabytes = [45]
+        one.fanoutTransactions = ReplicaReport.Transactions(committed: 900, rolledBack: 100)
+        var two = one
+        two.ingestEnvelopePerSecond = [8: 700, 64: 900]
+        two.fanoutDeliveriesPerSecond = 300
+        two.peakRSSMegabytes = [40, 44]
+        report.runs = [1: one, 2: two]
+        let object = try #require(try JSONSerialization.jsonObject(with: report.jsonData()) as? [String: Any])
+        #expect(object["pg_ingest_envelope_per_s_1_replica"] as? Double == 600, "the best concurrency")
+        #expect(object["pg_ingest_envelope_per_s_2_replicas"] as? Double == 900)
+        #expect(object["pg_ingest_envelope_c64_per_s_2_replicas"] as? Double == 900)
+        #expect(object["pg_fanout_deliveries_per_s_1_replica"] as? Double == 200)
+        #expect(object["pg_fanout_deliveries_per_s_2_replicas"] as? Double == 300)
+        #expect(object["pg_peak_rss_mb_2_replicas"] as? Double == 44, "the highest replica")
+        #expect(object["pg_fanout_rollbacks_1_replica"] as? Double == 100)
+        let fanout = try #require(report.table.split(separator: "\n").first { $0.hasPrefix("Fan-out") })
+        #expect(fanout.contains("200 deliv/s") && fanout.contains("300 deliv/s") && fanout.hasSuffix("1.50"))
+        #expect(report.table.contains("40.0 / 44.0 MB"))
     }
 }

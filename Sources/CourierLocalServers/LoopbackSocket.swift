@@ -1,6 +1,6 @@
 import Foundation
 
-/// Sockets on 127.0.0.1 for tests that start servers of their own.
+/// Sockets on 127.0.0.1 for tests and the benchmark, which start servers of their own.
 public enum LoopbackSocket {
     /// A socket failed to open or bind.
     public struct Failure: Error, Sendable, CustomStringConvertible {
@@ -35,18 +35,4 @@ public enum LoopbackSocket {
         }
         return (descriptor, Int(UInt16(bigEndian: address.sin_port)))
     }
-}
-
-/// A loopback port that refuses connections for as long as this value lives: its socket is bound but never listens,
-/// so nothing else can take the port meanwhile (a port merely found free can be taken by another test's server).
-public final class RefusingPort: Sendable {
-    /// The port; connecting to 127.0.0.1 on it is refused.
-    public let port: Int
-    private let descriptor: Int32
-
-    public init() throws {
-        (descriptor, port) = try LoopbackSocket.bound()
-    }
-
-    deinit { close(descriptor) }
 }
