@@ -87,10 +87,13 @@ public struct BenchmarkReport: Sendable, Equatable {
         if peakRSSMegabytes["fanout"] != nil {
             rateRow("Fan-out, 3 webhooks per workflow", fanoutDeliveriesPerSecond, target: 5_000, unit: "deliv/s", scenario: "fanout")
         }
-        for (label, value, target) in peakRSSMegabytes["latency"] == nil ? [] : [
-            ("Push → delivered p50 at \(Self.format(latencyOfferedPerSecond))/s", latencyP50Milliseconds, nil),
-            ("Push → delivered p99 at \(Self.format(latencyOfferedPerSecond))/s", latencyP99Milliseconds, 100.0),
-        ] {
+        for (label, value, target) in peakRSSMegabytes["latency"] == nil
+            ? []
+            : [
+                ("Push → delivered p50 at \(Self.format(latencyOfferedPerSecond))/s", latencyP50Milliseconds, nil),
+                ("Push → delivered p99 at \(Self.format(latencyOfferedPerSecond))/s", latencyP99Milliseconds, 100.0),
+            ]
+        {
             rows.append([
                 label, "\(Self.format(value)) ms", target.map { "≤ \(Self.format($0)) ms" } ?? "", target.map { Self.ratio(value, $0) } ?? "",
                 "", commitMilliseconds > 0 ? "\(Self.format(value / commitMilliseconds)) commit times" : "", peak("latency"),

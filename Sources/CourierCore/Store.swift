@@ -3,15 +3,35 @@ import struct Foundation.Date
 /// Durable state of Courier, read and written in transactions.
 ///
 /// Conform a storage backend to this protocol and run `StoreConformance` (in
-/// `CourierTestSupport`) against it. The body of a transaction is synchronous: it runs on the
-/// store's own thread, never on Swift's cooperative pool, and either all of its writes happen or
-/// none do (a thrown error rolls back).
+/// `CourierTestSupport`) against it. The body of a transaction is synchronous and short, and
+/// either all of its writes happen or none do (a thrown error rolls back).
 public protocol Store: Sendable {
     /// Runs `body` in a read-only transaction that sees one consistent snapshot.
     func read<T: Sendable>(_ body: @escaping @Sendable (any StoreTransaction) throws -> T) async throws -> T
 
-    /// Runs `body` in a read-write transaction; writes commit together when it returns.
-    func write<T: Sendable>(_ body: @escaping @Sendable (any StoreTransaction) throws -> T) async throws -> T
+    /// Runs `body` in a read-write transaction with the given isolation; writes commit together when it returns.
+    func write<T: Sendable>(
+        isolation: WriteIsolation, _ body: @escaping @Sendable (any StoreTransaction) throws -> T
+    ) async throws -> T
+}
+
+extension Store {
+    /// Runs `body` in a read-write transaction that behaves as if it ran alone (``WriteIsolation/serializable``).
+    public func write<T: Sendable>(_ body: @escaping @Sendable (any StoreTransaction) throws -> T) async throws -> T {
+        try await write(isolation: .serializable, body)
+    }
+}
+
+/// How a write transaction is kept apart from concurrent ones, where the database runs writers concurrently
+/// (PostgreSQL; SQLite runs one writer at a time, so every write is serializable there).
+public enum WriteIsolation: Sendable, Hashable {
+    /// As if the transactions ran one after another. Concurrent transactions that read what another one writes may
+    /// be aborted and run again.
+    case serializable
+    /// Each statement sees what was committed before it ran. For transactions that lock the rows they decide on before
+    /// reading them (``StoreTransaction/lockDelivery(organizationID:id:)``, claims with `SKIP LOCKED`), which needs
+    /// nothing more and never aborts them for touching the same index pages as their neighbours.
+    case rowLocking
 }
 
 /// The repository operations available inside a transaction.
@@ -116,6 +136,9 @@ public protocol StoreTransaction {
     /// Inserts a delivery; an attestation goes to an attachment at most once.
     func insertDelivery(_ delivery: Delivery) throws
     func delivery(organizationID: String, id: String) throws -> Delivery?
+    /// The delivery `id`, locked until the transaction ends: another transaction locking it waits, and one updating
+    /// it waits or, at ``WriteIsolation/serializable``, is run again.
+    func lockDelivery(organizationID: String, id: String) throws -> Delivery?
     /// The organization's deliveries matching `filter`, newest first.
     func deliveries(organizationID: String, filter: DeliveryFilter) throws -> [Delivery]
     /// Whether the attestation already has a delivery to the attachment.

@@ -67,7 +67,8 @@ public final class DeliveryEngine: Sendable {
         self.workerID = workerID
         let store = dependencies.store
         self.attemptLog = GroupCommit { records in
-            try await store.write { tx in
+            // Each record locks its delivery's row before reading anything, so row locking is all the isolation it needs.
+            try await store.write(isolation: .rowLocking) { tx in
                 for record in records { try record.write(in: tx, owner: workerID) }
             }
         }
@@ -133,7 +134,7 @@ public final class DeliveryEngine: Sendable {
         let now = dependencies.now()
         let leaseEnd = now.addingTimeInterval(Self.seconds(configuration.attemptTimeout + configuration.leaseMargin))
         let owner = workerID
-        return try await dependencies.store.write { tx in
+        return try await dependencies.store.write(isolation: .rowLocking) { tx in
             try tx.claimDueDeliveries(now: now, limit: limit, owner: owner, leaseExpiresAt: leaseEnd)
         }
     }
@@ -427,9 +428,10 @@ struct AttemptRecord: Sendable {
     var parts: [DeliveryPart]
 
     /// Writes the record, unless another worker took the delivery over after this lease expired: its record wins.
-    /// Writing the same record twice changes nothing.
+    /// Writing the same record twice changes nothing. Every writer of a delivery's attempts and parts locks the
+    /// delivery first, so the checks below hold until the transaction ends.
     func write(in tx: any StoreTransaction, owner: String) throws {
-        guard let current = try tx.delivery(organizationID: delivery.organizationID, id: delivery.id) else { return }
+        guard let current = try tx.lockDelivery(organizationID: delivery.organizationID, id: delivery.id) else { return }
         if !(try tx.attempts(deliveryID: delivery.id).contains { $0.number == attempt.number }) {
             try tx.insertAttempt(attempt)
         }

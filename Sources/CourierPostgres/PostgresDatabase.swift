@@ -53,10 +53,15 @@ public final class PostgresDatabase: SQLDatabase {
         }
     }
 
-    public func write<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {
+    public func write<T: Sendable>(isolation: WriteIsolation, _ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {
         let attempts = configuration.maximumWriteAttempts
+        let begin =
+            switch isolation {
+            case .serializable: "BEGIN ISOLATION LEVEL SERIALIZABLE"
+            case .rowLocking: "BEGIN ISOLATION LEVEL READ COMMITTED"
+            }
         return try await pool.withConnection { connection in
-            try connection.transaction(begin: "BEGIN ISOLATION LEVEL SERIALIZABLE", maximumAttempts: attempts, body)
+            try connection.transaction(begin: begin, maximumAttempts: attempts, body)
         }
     }
 

@@ -72,7 +72,8 @@ public final class SQLiteDatabase: SQLDatabase {
         return try reader.transaction(begin: "BEGIN DEFERRED", body)
     }
 
-    public func write<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {
+    /// Writes run one at a time, so every isolation is serializable.
+    public func write<T: Sendable>(isolation: WriteIsolation, _ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             let output = WriteOutput<T>()
             let write = PendingWrite(

@@ -21,7 +21,10 @@ public final class InMemoryStore: Store {
         return try body(InMemoryTransaction(state: snapshot, isWritable: false))
     }
 
-    public func write<T: Sendable>(_ body: @escaping @Sendable (any StoreTransaction) throws -> T) async throws -> T {
+    /// Writes run one at a time, so every isolation is serializable.
+    public func write<T: Sendable>(
+        isolation: WriteIsolation, _ body: @escaping @Sendable (any StoreTransaction) throws -> T
+    ) async throws -> T {
         try state.withLock { state in
             let transaction = InMemoryTransaction(state: state, isWritable: true)
             let result = try body(transaction)
@@ -397,6 +400,10 @@ final class InMemoryTransaction: StoreTransaction {
 
     func delivery(organizationID: String, id: String) throws -> Delivery? {
         state.deliveries[id].flatMap { $0.organizationID == organizationID ? $0 : nil }
+    }
+
+    func lockDelivery(organizationID: String, id: String) throws -> Delivery? {
+        try delivery(organizationID: organizationID, id: id)
     }
 
     func deliveries(organizationID: String, filter: DeliveryFilter) throws -> [Delivery] {

@@ -1,3 +1,5 @@
+import CourierCore
+
 import struct Foundation.Date
 
 /// One open connection to a SQL database, used by one thread at a time inside a transaction.
@@ -41,7 +43,7 @@ public protocol SQLDatabase: Sendable {
     ///
     /// A database that detects conflicts between concurrent writers (PostgreSQL) may roll the
     /// transaction back and run `body` again, so `body` must have no effects outside the connection.
-    func write<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T
+    func write<T: Sendable>(isolation: WriteIsolation, _ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T
 
     /// Runs `body` in a read-write transaction that first takes the database-wide migration lock,
     /// so schema changes from several processes starting together run one at a time, and each
@@ -50,6 +52,11 @@ public protocol SQLDatabase: Sendable {
 }
 
 extension SQLDatabase {
+    /// A ``WriteIsolation/serializable`` write.
+    public func write<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {
+        try await write(isolation: .serializable, body)
+    }
+
     /// A plain `write`: enough for a database whose write transactions already exclude each
     /// other from their start (SQLite's `BEGIN IMMEDIATE`).
     public func withMigrationLock<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {

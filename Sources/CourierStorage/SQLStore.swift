@@ -22,9 +22,11 @@ public struct SQLStore: Store {
         }
     }
 
-    public func write<T: Sendable>(_ body: @escaping @Sendable (any StoreTransaction) throws -> T) async throws -> T {
+    public func write<T: Sendable>(
+        isolation: WriteIsolation, _ body: @escaping @Sendable (any StoreTransaction) throws -> T
+    ) async throws -> T {
         try await Self.mappingErrors {
-            try await database.write { connection in try body(SQLStoreTransaction(connection: connection)) }
+            try await database.write(isolation: isolation) { connection in try body(SQLStoreTransaction(connection: connection)) }
         }
     }
 
@@ -380,6 +382,13 @@ struct SQLStoreTransaction: StoreTransaction {
         try connection.query(Self.selectDeliveries + " WHERE organization_id = \(organizationID) AND id = \(id)").first.map(Self.delivery(from:))
     }
 
+    func lockDelivery(organizationID: String, id: String) throws -> Delivery? {
+        var query = Self.selectDeliveries + " WHERE organization_id = \(organizationID) AND id = \(id)"
+        // SQLite's write transactions exclude each other already.
+        if connection.dialect == .postgresql { query += " FOR UPDATE" }
+        return try connection.query(query).first.map(Self.delivery(from:))
+    }
+
     func deliveries(organizationID: String, filter: DeliveryFilter) throws -> [Delivery] {
         var query = Self.selectDeliveries + " WHERE organization_id = \(organizationID)"
         if let state = filter.state { query += " AND state = \(state.rawValue)" }
@@ -407,17 +416,10 @@ struct SQLStoreTransaction: StoreTransaction {
             break
         case .postgresql:
             // Concurrent claimers (other workers, other replicas) lock disjoint due rows instead of waiting for each other.
+            // In a `.rowLocking` (READ COMMITTED) transaction the row locks alone decide who claims: a row whose lease or
+            // state another transaction committed since the statement began is re-read and checked against the WHERE
+            // clause again before it is locked, so a leased or finished delivery is never claimed twice.
             selectDue += " FOR UPDATE SKIP LOCKED"
-            // READ COMMITTED for this transaction, instead of the SERIALIZABLE of other writes: SET TRANSACTION must be
-            // its first statement, and the engine's claim transaction does nothing else. It is safe because the row
-            // locks decide who claims, not the snapshot: SKIP LOCKED passes over rows another claimer holds, and a row
-            // whose lease or state another transaction committed since the statement began is re-read and re-checked
-            // against the WHERE clause before it is locked (PostgreSQL's EvalPlanQual), so a leased or finished
-            // delivery is never claimed twice. The other writes keep SERIALIZABLE: the attempt record checks the lease
-            // owner before updating, and creates check for duplicates before inserting. At SERIALIZABLE, claimers of
-            // overlapping due rows abort each other (40001, "could not serialize access due to concurrent update" or a
-            // read/write dependency cycle) and retry, though nothing is wrong.
-            try connection.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
         }
         let due = try connection.query(selectDue).map(Self.delivery(from:))
         return try due.map { delivery in

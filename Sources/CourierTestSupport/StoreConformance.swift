@@ -43,6 +43,7 @@ public enum StoreConformance: String, CaseIterable, Sendable, CustomStringConver
     case deliveriesAndTheirAttemptsAndParts
     case claimingLeasesDueDeliveriesOnce
     case concurrentClaimsNeverShareADelivery
+    case lockedDeliveriesAreUpdatedOneWriterAtATime
 
     public var description: String { rawValue }
 
@@ -75,6 +76,7 @@ public enum StoreConformance: String, CaseIterable, Sendable, CustomStringConver
         case .deliveriesAndTheirAttemptsAndParts: try await Self.checkDeliveries(store)
         case .claimingLeasesDueDeliveriesOnce: try await Self.checkClaiming(store)
         case .concurrentClaimsNeverShareADelivery: try await Self.checkConcurrentClaims(store)
+        case .lockedDeliveriesAreUpdatedOneWriterAtATime: try await Self.checkLockedDeliveryUpdates(store)
         }
     }
 
@@ -915,6 +917,36 @@ public enum StoreConformance: String, CaseIterable, Sendable, CustomStringConver
         #expect(details.earliest == at(2))
     }
 
+    /// Row-locking writers that lock a delivery, then read and extend its attempts, never lose an update: as the
+    /// engine records attempts.
+    static func checkLockedDeliveryUpdates(_ store: any Store) async throws {
+        try await seedDeliveryFixtures(store)
+        try await store.write { tx in try tx.insertDelivery(delivery("d-locked", attestation: nil, attachment: nil)) }
+        let writers = 12
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<writers {
+                group.addTask {
+                    try await store.write(isolation: .rowLocking) { tx in
+                        guard var locked = try tx.lockDelivery(organizationID: "org-1", id: "d-locked") else { return }
+                        let next = try tx.attempts(deliveryID: locked.id).count + 1
+                        try tx.insertAttempt(
+                            DeliveryAttempt(
+                                deliveryID: locked.id, number: next, startedAt: at(Double(next)), durationMilliseconds: 1, outcome: .retryable))
+                        locked.attempts = next
+                        try tx.updateDelivery(locked)
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let (attempts, stored) = try await store.read { tx in
+            (try tx.attempts(deliveryID: "d-locked").map(\.number), try tx.delivery(organizationID: "org-1", id: "d-locked"))
+        }
+        #expect(attempts.sorted() == Array(1...writers), "every writer saw the attempts of those before it")
+        #expect(stored?.attempts == writers)
+        #expect(try await store.write { try $0.lockDelivery(organizationID: "org-2", id: "d-locked") } == nil, "another organization's delivery")
+    }
+
     static func checkConcurrentClaims(_ store: any Store) async throws {
         try await seedDeliveryFixtures(store)
         let ids = (0..<40).map { String(format: "d-%02d", $0) }
@@ -929,7 +961,7 @@ public enum StoreConformance: String, CaseIterable, Sendable, CustomStringConver
                 group.addTask {
                     var claimed: [(String, String)] = []
                     while true {
-                        let batch = try await store.write { tx in
+                        let batch = try await store.write(isolation: .rowLocking) { tx in
                             try tx.claimDueDeliveries(now: at(10), limit: 3, owner: "w\(worker)", leaseExpiresAt: at(40))
                         }
                         if batch.isEmpty { return claimed }

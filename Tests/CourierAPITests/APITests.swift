@@ -188,7 +188,9 @@ import Testing
         struct DiskOnFire: Error { var detail = "SELECT secret FROM tokens" }
         struct FailingStore: Store {
             func read<T: Sendable>(_ body: @escaping @Sendable (any StoreTransaction) throws -> T) async throws -> T { throw DiskOnFire() }
-            func write<T: Sendable>(_ body: @escaping @Sendable (any StoreTransaction) throws -> T) async throws -> T { throw DiskOnFire() }
+            func write<T: Sendable>(
+                isolation: WriteIsolation, _ body: @escaping @Sendable (any StoreTransaction) throws -> T
+            ) async throws -> T { throw DiskOnFire() }
         }
         let logs = InMemoryLogHandler()
         let environment = ServiceEnvironment(now: { Date() }, newID: { "id" }, hashSecret: { $0 })
