@@ -158,7 +158,7 @@ public enum BenchmarkCommand {
                 ?? "the server given with --postgres"); a fresh database per scenario.
             Replicas: \(ReplicaScenarios.replicaCounts.map(ReplicaReport.label).joined(separator: ", then ")) of `courier serve \
             --database postgres://…`, started fresh per scenario; requests go round-robin to the replicas, every replica's \
-            workers drain the queue (COURIER_DELIVERY_CONCURRENCY=\(ProcessInfo.processInfo.environment["COURIER_DELIVERY_CONCURRENCY"] ?? "8") each).
+            workers drain the queue (COURIER_DELIVERY_CONCURRENCY=\(ProcessInfo.processInfo.environment["COURIER_DELIVERY_CONCURRENCY"] ?? "32") each).
 
             """
         )

@@ -124,7 +124,7 @@ struct Scenarios {
         let before = try await Setup.deliveredCount(client: client)
         let meter = CPUMeter(servers: servers)
         let start = ContinuousClock.now
-        _ = try await Self.closedLoop(servers: servers, concurrency: 8, count: count, timeLimit: .seconds(120)) { connection, index in
+        _ = try await Self.closedLoop(servers: servers, concurrency: 64, count: count, timeLimit: .seconds(120)) { connection, index in
             try Setup.push(pushes[index], workflow: "fanout", token: token, connection: connection)
         }
         let pushed = ContinuousClock.now - start

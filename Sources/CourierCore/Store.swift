@@ -157,10 +157,12 @@ public protocol StoreTransaction {
     func earliestPendingAttempt() throws -> Date?
     /// Deliveries of every organization counted by integration kind and state.
     func deliveryCounts() throws -> [DeliveryCount]
+    /// Records an attempt, unless the delivery already has one with its number: a worker whose lease expired and the
+    /// one that took over may record the same attempt, and the first record stands.
     func insertAttempt(_ attempt: DeliveryAttempt) throws
     /// The delivery's attempts, in order.
     func attempts(deliveryID: String) throws -> [DeliveryAttempt]
-    /// Inserts or replaces a part's progress.
+    /// Inserts or replaces a part's progress; a part already delivered stays as it is, with its original reference.
     func upsertPart(_ part: DeliveryPart) throws
     /// The delivery's parts, ordered by id.
     func parts(deliveryID: String) throws -> [DeliveryPart]

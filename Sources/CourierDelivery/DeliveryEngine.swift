@@ -427,19 +427,13 @@ struct AttemptRecord: Sendable {
     var attempt: DeliveryAttempt
     var parts: [DeliveryPart]
 
-    /// Writes the record, unless another worker took the delivery over after this lease expired: its record wins.
-    /// Writing the same record twice changes nothing. Every writer of a delivery's attempts and parts locks the
-    /// delivery first, so the checks below hold until the transaction ends.
+    /// Writes the record; the delivery's new state only if this worker still holds the lease (another worker may have
+    /// taken the delivery over after this lease expired: its record wins). Writing the same record twice changes
+    /// nothing; a part delivered earlier stays delivered (the store keeps it).
     func write(in tx: any StoreTransaction, owner: String) throws {
         guard let current = try tx.lockDelivery(organizationID: delivery.organizationID, id: delivery.id) else { return }
-        if !(try tx.attempts(deliveryID: delivery.id).contains { $0.number == attempt.number }) {
-            try tx.insertAttempt(attempt)
-        }
-        if !parts.isEmpty {
-            let delivered = Set(try tx.parts(deliveryID: delivery.id).filter { $0.outcome == .delivered }.map(\.partID))
-            // A part delivered earlier stays delivered, with its original reference.
-            for part in parts where !delivered.contains(part.partID) { try tx.upsertPart(part) }
-        }
+        try tx.insertAttempt(attempt)
+        for part in parts { try tx.upsertPart(part) }
         if current.leaseOwner == owner && !current.state.isFinal {
             try tx.updateDelivery(delivery)
         }

@@ -490,6 +490,7 @@ final class InMemoryTransaction: StoreTransaction {
         guard state.deliveries[attempt.deliveryID] != nil else {
             throw CourierError.internal(InMemoryStoreError(description: "Attempt refers to missing delivery '\(attempt.deliveryID)'."))
         }
+        guard !(state.attempts[attempt.deliveryID] ?? []).contains(where: { $0.number == attempt.number }) else { return }
         var stored = attempt
         stored.startedAt = attempt.startedAt.roundedToMilliseconds
         state.attempts[attempt.deliveryID, default: []].append(stored)
@@ -501,6 +502,7 @@ final class InMemoryTransaction: StoreTransaction {
 
     func upsertPart(_ part: DeliveryPart) throws {
         try requireWritable()
+        guard state.parts[part.deliveryID]?[part.partID]?.outcome != .delivered else { return }
         var stored = part
         stored.updatedAt = part.updatedAt.roundedToMilliseconds
         state.parts[part.deliveryID, default: [:]][part.partID] = stored

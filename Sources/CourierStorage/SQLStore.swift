@@ -486,6 +486,7 @@ struct SQLStoreTransaction: StoreTransaction {
             INSERT INTO delivery_attempts (delivery_id, number, started_at, duration_ms, outcome, http_status, error, retry_after_ms)
             VALUES (\(attempt.deliveryID), \(attempt.number), \(attempt.startedAt), \(attempt.durationMilliseconds), \(attempt.outcome.rawValue), \
             \(attempt.httpStatus), \(attempt.error), \(attempt.retryAfterMilliseconds))
+            ON CONFLICT (delivery_id, number) DO NOTHING
             """
         )
     }
@@ -515,7 +516,7 @@ struct SQLStoreTransaction: StoreTransaction {
             INSERT INTO delivery_parts (delivery_id, part_id, outcome, reference, updated_at)
             VALUES (\(part.deliveryID), \(part.partID), \(part.outcome.rawValue), \(part.reference), \(part.updatedAt))
             ON CONFLICT (delivery_id, part_id) DO UPDATE SET outcome = excluded.outcome, reference = excluded.reference, \
-            updated_at = excluded.updated_at
+            updated_at = excluded.updated_at WHERE delivery_parts.outcome <> \(AttemptOutcome.delivered.rawValue)
             """
         )
     }

@@ -876,6 +876,11 @@ public enum StoreConformance: String, CaseIterable, Sendable, CustomStringConver
             try tx.upsertPart(DeliveryPart(deliveryID: "d-1", partID: "material:sbom", outcome: .retryable, reference: nil, updatedAt: at(1)))
             try tx.upsertPart(DeliveryPart(deliveryID: "d-1", partID: "attestation", outcome: .delivered, reference: "ref-1", updatedAt: at(1)))
             try tx.upsertPart(DeliveryPart(deliveryID: "d-1", partID: "material:sbom", outcome: .delivered, reference: "tok", updatedAt: at(9)))
+            // A delivered part stays delivered; an attempt recorded twice keeps its first record.
+            try tx.upsertPart(DeliveryPart(deliveryID: "d-1", partID: "attestation", outcome: .retryable, reference: nil, updatedAt: at(9)))
+            try tx.insertAttempt(
+                DeliveryAttempt(
+                    deliveryID: "d-1", number: 2, startedAt: at(10), durationMilliseconds: 99, outcome: .rejected, httpStatus: 400))
         }
         let details = try await store.read { tx in
             (
@@ -903,6 +908,8 @@ public enum StoreConformance: String, CaseIterable, Sendable, CustomStringConver
         #expect(details.attempts.last?.retryAfterMilliseconds == nil)
         #expect(details.parts.map(\.partID) == ["attestation", "material:sbom"])
         #expect(details.parts.last?.reference == "tok" && details.parts.last?.outcome == .delivered)
+        #expect(details.parts.first?.reference == "ref-1" && details.parts.first?.outcome == .delivered, "a delivered part stays delivered")
+        #expect(details.attempts.last?.durationMilliseconds == 3, "the first record of attempt 2 stands")
         #expect(details.delivered == ["d-1"])
         #expect(details.all == ["d-3", "d-2", "d-1"], "newest first")
         #expect(details.ofAttestation == ["d-2"])

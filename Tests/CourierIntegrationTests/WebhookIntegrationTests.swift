@@ -421,12 +421,14 @@ private func withSink<Result: Sendable>(
         }
         try await withSink(sink) { base in
             let client = LiveHTTPClient()
-            let post = try await client.send(OutboundHTTPRequest(method: "POST", url: URL(string: base + "/start")!, body: Data("x".utf8)))
+            // Generous timeouts: the suite shares two cores with the servers it starts.
+            let post = try await client.send(
+                OutboundHTTPRequest(method: "POST", url: URL(string: base + "/start")!, body: Data("x".utf8), timeout: .seconds(30)))
             #expect(post.status == 307)
-            let get = try await client.send(OutboundHTTPRequest(method: "GET", url: URL(string: base + "/start")!))
+            let get = try await client.send(OutboundHTTPRequest(method: "GET", url: URL(string: base + "/start")!, timeout: .seconds(30)))
             #expect(get.status == 200 && get.body == Data("done".utf8))
             await #expect(throws: HTTPClientError.self) {
-                try await client.send(OutboundHTTPRequest(method: "GET", url: URL(string: base + "/to-metadata")!))
+                try await client.send(OutboundHTTPRequest(method: "GET", url: URL(string: base + "/to-metadata")!, timeout: .seconds(30)))
             }
         }
         #expect(sink.requests.map(\.path) == ["/start", "/start", "/final", "/to-metadata"])
