@@ -157,6 +157,58 @@ import Testing
         }
         #expect(try await store.read { try $0.workflows(organizationID: "org-1", project: nil).count } == writers)
     }
+
+    /// Writes that queue up together share one commit, but a write that throws rolls back alone: what it wrote is
+    /// gone, its neighbours' writes stay, and each caller gets its own result.
+    @Test func aFailingWriteInASharedCommitRollsBackAlone() async throws {
+        let database = try await SQLiteDatabase(path: path)
+        try await database.write { connection in try connection.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT)") }
+        struct Refused: Error {}
+        let results = try await withThrowingTaskGroup(of: (Int, Bool).self) { group in
+            for index in 0..<60 {
+                group.addTask {
+                    do {
+                        try await database.write { connection in
+                            try connection.execute("INSERT INTO items (id, name) VALUES (\(index), \("item-\(index)"))")
+                            // Every third write reads what the writes before it in the same commit left, then fails.
+                            if index % 3 == 0 {
+                                _ = try connection.query("SELECT count(*) AS n FROM items")
+                                throw Refused()
+                            }
+                        }
+                        return (index, true)
+                    } catch is Refused {
+                        return (index, false)
+                    }
+                }
+            }
+            var results: [Int: Bool] = [:]
+            for try await (index, committed) in group { results[index] = committed }
+            return results
+        }
+        #expect(results.count == 60)
+        #expect(results.filter(\.value).keys.sorted() == (0..<60).filter { $0 % 3 != 0 })
+        let stored = try await database.read { connection in
+            try connection.query("SELECT id FROM items ORDER BY id").compactMap { row -> Int? in
+                if case .integer(let id) = row.values.first { Int(id) } else { nil }
+            }
+        }
+        #expect(stored == (0..<60).filter { $0 % 3 != 0 })
+    }
+
+    @Test func aReadSeesOnlyCommittedWrites() async throws {
+        let database = try await SQLiteDatabase(path: path)
+        try await database.write { connection in try connection.execute("CREATE TABLE items (id INTEGER PRIMARY KEY)") }
+        struct Refused: Error {}
+        await #expect(throws: Refused.self) {
+            try await database.write { connection in
+                try connection.execute("INSERT INTO items (id) VALUES (1)")
+                throw Refused()
+            }
+        }
+        let count = try await database.read { connection in try connection.query("SELECT count(*) AS n FROM items").first?.values.first }
+        #expect(count == .integer(0))
+    }
 }
 
 @Suite struct TestEnvironmentTests {

@@ -1,0 +1,58 @@
+import CourierIntegrationKit
+import Foundation
+import Synchronization
+import Testing
+
+@testable import CourierHTTPClient
+@testable import CourierWebhook
+
+@Suite struct TransferThreadsTests {
+    /// Every job gets a thread at once: jobs that block until all of them have started would never finish otherwise.
+    @Test func everyJobRunsAtOnceEvenWhileOthersBlock() async {
+        let threads = TransferThreads(idleLifetime: 5)
+        for round in 0..<3 {
+            let jobs = 6 + round * 4
+            let started = DispatchSemaphore(value: 0)
+            let release = DispatchSemaphore(value: 0)
+            await withTaskGroup(of: Bool.self) { group in
+                for _ in 0..<jobs {
+                    group.addTask {
+                        await withCheckedContinuation { continuation in
+                            threads.run {
+                                started.signal()
+                                // Blocks until every job of the round has started, on threads of their own.
+                                continuation.resume(returning: release.wait(timeout: .now() + 30) == .success)
+                            }
+                        }
+                    }
+                }
+                // The coordinator waits on a pool thread too, never on the cooperative pool.
+                group.addTask {
+                    await withCheckedContinuation { continuation in
+                        threads.run {
+                            let allStarted = (0..<jobs).allSatisfy { _ in started.wait(timeout: .now() + 30) == .success }
+                            for _ in 0..<jobs { release.signal() }
+                            continuation.resume(returning: allStarted)
+                        }
+                    }
+                }
+                for await finished in group { #expect(finished) }
+            }
+        }
+    }
+
+    @Test func attestationPayloadsAreBuiltOncePerHashAndMatchTheFreshlyBuiltOne() throws {
+        let payloads = AttestationPayloads(byteLimit: 1 << 20)
+        let statement = #"{"_type":"https://in-toto.io/Statement/v1","subject":[],"predicate":{"b":1,"a":[true]}}"#
+        let envelope = Data(
+            #"{"payloadType":"application/vnd.in-toto+json","payload":"\#(Data(statement.utf8).base64EncodedString())","signatures":[]}"#.utf8)
+        let attestation = AttestationInput(envelope: envelope, hash: "sha256:" + String(repeating: "a", count: 64))
+        let first = try payloads.payload(for: attestation)
+        #expect(first == (try WebhookBody.attestationData(attestation)))
+        #expect(try payloads.payload(for: attestation) == first)
+        var broken = attestation
+        broken.envelope = Data("not json".utf8)
+        broken.hash = "sha256:" + String(repeating: "b", count: 64)
+        #expect(throws: PayloadFailure.self) { try payloads.payload(for: broken) }
+    }
+}
