@@ -45,6 +45,9 @@ public struct StoredContent: Sendable, Hashable {
 /// The store is shared by all organizations (identical content is stored once); which organization uploaded what is
 /// recorded in the `Store` (`recordContent`), and callers check it before reading. Conform a backend to this protocol
 /// and test it like `FileSystemContentStore` (CourierCASTests).
+///
+/// The methods are synchronous and may block on a remote store (S3); readers are meant for threads that may block,
+/// such as the HTTP client's transfer threads.
 public protocol ContentStore: Sendable {
     /// Starts an upload. Nothing is visible until `commit`; an upload that is neither committed nor aborted is
     /// discarded when it is released.

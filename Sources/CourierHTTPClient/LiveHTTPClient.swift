@@ -6,7 +6,7 @@ import Synchronization
 
 /// The live ``HTTPClient``: libcurl behind an ``EgressGuard``.
 ///
-/// - Each transfer runs on a thread of its own (parked between transfers, see ``TransferThreads``), so the blocking `curl_easy_perform` never occupies a thread of Swift's
+/// - Each transfer runs on a thread of its own (parked between transfers, see `BlockingThreads`), so the blocking `curl_easy_perform` never occupies a thread of Swift's
 ///   cooperative pool; cancelling the calling task aborts the transfer.
 /// - Easy handles are kept in a small pool per client, so connections to the same host are reused across requests.
 /// - Every request has a hard deadline, its `timeout`, covering name resolution, connection and the whole exchange.
@@ -24,7 +24,7 @@ public final class LiveHTTPClient: HTTPClient {
     /// The most redirects a GET or HEAD follows before its last 3xx response is returned.
     public let maximumRedirects: Int
     private let handles = CurlHandlePool(capacity: 64)
-    private let threads = TransferThreads()
+    private let threads = BlockingThreads.shared
     private let egressGuard: EgressGuard
 
     /// A client that checks every destination with `egressGuard`.

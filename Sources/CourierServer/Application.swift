@@ -58,7 +58,11 @@ struct Application: Sendable {
                 store: store,
                 catalog: catalog,
                 openCredentials: { try integrations.credentials(of: $0) },
-                contentSize: { digest in try contentStore.size(of: ContentDigest(parsing: digest)) },
+                // The store may block on the network (S3): never on the cooperative pool.
+                contentSize: { digest in
+                    let parsed = try ContentDigest(parsing: digest)
+                    return try await BlockingThreads.shared.value { try contentStore.size(of: parsed) }
+                },
                 openContent: { digest in
                     do {
                         return try contentStore.open(ContentDigest(parsing: digest))

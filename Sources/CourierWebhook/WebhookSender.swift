@@ -25,8 +25,8 @@ struct WebhookSender: Sendable {
     /// POSTs one message and classifies the answer: 2xx delivered (referenced by `webhookID`); 408, 425, 429, 5xx and
     /// transient transport failures retryable; anything else rejected.
     ///
-    /// A streamed payload is read twice, never held in memory: once to sign the message, then while it is sent. A
-    /// payload that cannot be read makes the message retryable.
+    /// A streamed payload is read twice, never held in memory: once to sign the message (on a blocking thread), then
+    /// while it is sent. A payload that cannot be read makes the message retryable.
     func post(webhookID: String, kind: String, metadata: JSONValue, payload: OutboundHTTPBody) async -> ExecutionOutcome {
         let timestamp = Int64(context.now().timeIntervalSince1970.rounded(.down))
         switch payload {
@@ -38,7 +38,9 @@ struct WebhookSender: Sendable {
             let body = WebhookBody.body(metadata: metadata, kind: kind, payload: stream)
             let signature: [HTTPHeaderField]
             do {
-                signature = try signer.headers(id: webhookID, timestamp: timestamp, body: body)
+                // The signing pass reads the whole payload: on a thread that may block, not on the cooperative pool.
+                let signer = self.signer
+                signature = try await BlockingThreads.shared.value { try signer.headers(id: webhookID, timestamp: timestamp, body: body) }
             } catch {
                 return .retryable(reason: "reading the payload failed: \(error)", retryAfter: nil)
             }

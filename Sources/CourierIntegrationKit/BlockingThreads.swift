@@ -1,11 +1,15 @@
 import Foundation
 
-/// Threads for blocking libcurl transfers, kept parked between jobs so that a busy client does not create a thread per
-/// request. Every job gets a thread at once (a parked one, or a new one), so a hanging transfer never delays another;
-/// a thread parked for ``idleLifetime`` exits.
-final class TransferThreads: @unchecked Sendable {
+/// Threads for blocking work (a libcurl transfer, reading a large file or a remote object in chunks) that must not
+/// occupy Swift's cooperative pool, kept parked between jobs so that busy callers do not create a thread per job.
+/// Every job gets a thread at once (a parked one, or a new one), so a job that hangs never delays another; a thread
+/// parked for ``idleLifetime`` exits.
+public final class BlockingThreads: @unchecked Sendable {
+    /// The threads shared by everything in the process that blocks.
+    public static let shared = BlockingThreads()
+
     /// How long a thread waits for its next job before exiting.
-    let idleLifetime: TimeInterval
+    public let idleLifetime: TimeInterval
 
     // All guarded by `condition`.
     private let condition = NSCondition()
@@ -15,12 +19,20 @@ final class TransferThreads: @unchecked Sendable {
     /// Parked threads promised to a job but not yet awake.
     private var wakeups = 0
 
-    init(idleLifetime: TimeInterval = 10) {
+    /// A pool whose threads exit after `idleLifetime` seconds without a job.
+    public init(idleLifetime: TimeInterval = 10) {
         self.idleLifetime = idleLifetime
     }
 
+    /// The result of `work`, run on a thread of the pool while the caller suspends.
+    public func value<T: Sendable>(of work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            run { continuation.resume(with: Result(catching: work)) }
+        }
+    }
+
     /// Runs `job` on a thread of the pool.
-    func run(_ job: @escaping @Sendable () -> Void) {
+    public func run(_ job: @escaping @Sendable () -> Void) {
         condition.lock()
         jobs.append(job)
         let wakesParkedThread = idle > 0
@@ -32,7 +44,7 @@ final class TransferThreads: @unchecked Sendable {
         condition.unlock()
         guard !wakesParkedThread else { return }
         let thread = Thread { [self] in work() }
-        thread.name = "courier-http"
+        thread.name = "courier-blocking"
         thread.start()
     }
 

@@ -3,13 +3,12 @@ import Foundation
 import Synchronization
 import Testing
 
-@testable import CourierHTTPClient
 @testable import CourierWebhook
 
-@Suite struct TransferThreadsTests {
+@Suite struct BlockingThreadsTests {
     /// Every job gets a thread at once: jobs that block until all of them have started would never finish otherwise.
     @Test func everyJobRunsAtOnceEvenWhileOthersBlock() async {
-        let threads = TransferThreads(idleLifetime: 5)
+        let threads = BlockingThreads(idleLifetime: 5)
         for round in 0..<3 {
             let jobs = 6 + round * 4
             let started = DispatchSemaphore(value: 0)
@@ -39,6 +38,12 @@ import Testing
                 for await finished in group { #expect(finished) }
             }
         }
+    }
+
+    @Test func valueReturnsTheResultOrTheErrorOfTheWork() async throws {
+        struct Refused: Error {}
+        #expect(try await BlockingThreads.shared.value { 6 * 7 } == 42)
+        await #expect(throws: Refused.self) { try await BlockingThreads.shared.value { () throws -> Int in throw Refused() } }
     }
 
     @Test func attestationPayloadsAreBuiltOncePerHashAndMatchTheFreshlyBuiltOne() throws {
