@@ -67,9 +67,11 @@ public final class DeliveryEngine: Sendable {
         self.workerID = workerID
         let store = dependencies.store
         self.attemptLog = GroupCommit { records in
-            // Each record locks its delivery's row before reading anything, so row locking is all the isolation it needs.
+            // Each record locks its delivery's row before reading anything, so row locking is all the isolation it needs;
+            // in delivery ID order, so that two batches locking the same rows wait for each other instead of deadlocking.
+            let ordered = records.sorted { $0.delivery.id < $1.delivery.id }
             try await store.write(isolation: .rowLocking) { tx in
-                for record in records { try record.write(in: tx, owner: workerID) }
+                for record in ordered { try record.write(in: tx, owner: workerID) }
             }
         }
     }

@@ -3,20 +3,33 @@ import CourierCore
 import CourierCrypto
 import CourierHTTPClient
 import CourierS3CAS
+import CourierTestSupport
 import Foundation
 import Testing
 
 /// The S3 CAS against `moto_server` with signature checking on.
 @Suite(.serialized, .timeLimit(.minutes(2))) struct S3ContentStoreTests {
+    /// Holds every staging directory of one test; removed with it.
+    let temporary: TemporaryDirectory
+
+    init() throws {
+        temporary = try TemporaryDirectory()
+    }
+
+    /// A staging directory of its own inside ``temporary``.
+    private func stagingDirectory() -> URL {
+        temporary.url.appendingPathComponent("staging-\(UUID().uuidString)")
+    }
+
     /// A store in a fresh bucket of a fresh moto, under `prefix`, with its staging directory. Keep the moto: it is
     /// killed when released.
-    private static func makeStore(prefix: String = "cas/") async throws -> (MotoS3, S3ContentStore, S3Client) {
+    private func makeStore(prefix: String = "cas/") async throws -> (MotoS3, S3ContentStore, S3Client) {
         let moto = try await MotoS3.start()
         let client = moto.client()
         try await client.createBucket("courier-cas")
         let store = try S3ContentStore(
             bucket: "courier-cas", prefix: prefix, configuration: client.configuration, http: LiveHTTPClient(),
-            stagingDirectory: FileManager.default.temporaryDirectory.appendingPathComponent("courier-s3cas-\(UUID().uuidString)")
+            stagingDirectory: stagingDirectory()
         )
         try await store.checkBucket()
         return (moto, store, client)
@@ -34,7 +47,7 @@ import Testing
     }
 
     @Test func contentRoundTripsInChunksUnderTheDigestKey() async throws {
-        let (moto, store, client) = try await Self.makeStore()
+        let (moto, store, client) = try await makeStore()
         // Larger than one ranged GET, and not a multiple of it.
         let content = Data((0..<(S3ContentStore.readChunkSize * 2 + 12_345)).map { UInt8(truncatingIfNeeded: $0 &* 31) })
         let digest = ContentDigest(sha256Hex: SHA256.hex(content))
@@ -60,7 +73,7 @@ import Testing
     }
 
     @Test func aDigestMismatchStoresNothing() async throws {
-        let (moto, store, client) = try await Self.makeStore()
+        let (moto, store, client) = try await makeStore()
         let content = Data("the real bytes".utf8)
         let actual = ContentDigest(sha256Hex: SHA256.hex(content))
         let claimed = ContentDigest(sha256Hex: SHA256.hex(Data("other bytes".utf8)))
@@ -72,11 +85,11 @@ import Testing
     }
 
     @Test func existingContentIsNotUploadedAgain() async throws {
-        let (moto, _, client) = try await Self.makeStore(prefix: "")
+        let (moto, _, client) = try await makeStore(prefix: "")
         let http = RecordingHTTPClient()
         let store = try S3ContentStore(
             bucket: "courier-cas", configuration: client.configuration, http: http,
-            stagingDirectory: FileManager.default.temporaryDirectory.appendingPathComponent("courier-s3cas-\(UUID().uuidString)")
+            stagingDirectory: stagingDirectory()
         )
         let content = Data("stored once".utf8)
         let digest = ContentDigest(sha256Hex: SHA256.hex(content))
@@ -88,7 +101,7 @@ import Testing
     }
 
     @Test func missingContentIsNotFound() async throws {
-        let (moto, store, _) = try await Self.makeStore()
+        let (moto, store, _) = try await makeStore()
         let missing = ContentDigest(sha256Hex: String(repeating: "ab", count: 32))
         #expect(try store.contains(missing) == false)
         #expect(try store.size(of: missing) == nil)
@@ -97,8 +110,8 @@ import Testing
     }
 
     @Test func aMissingBucketOrRefusedKeyFailsTheStartUpCheckWithTheFix() async throws {
-        let (moto, _, client) = try await Self.makeStore()
-        let staging = FileManager.default.temporaryDirectory.appendingPathComponent("courier-s3cas-\(UUID().uuidString)")
+        let (moto, _, client) = try await makeStore()
+        let staging = stagingDirectory()
         let missing = try S3ContentStore(
             bucket: "no-such-bucket", configuration: client.configuration, http: LiveHTTPClient(), stagingDirectory: staging)
         await #expect {
