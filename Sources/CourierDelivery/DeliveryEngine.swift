@@ -59,12 +59,15 @@ public final class DeliveryEngine: Sendable {
     /// Writes the records of attempts that end together in one transaction.
     private let attemptLog: GroupCommit<AttemptRecord>
     private let recentAttestations = RecentAttestations()
+    /// Ends attempts that overrun the attempt timeout.
+    private let watchdog: AttemptWatchdog
 
     public init(dependencies: Dependencies, configuration: DeliveryConfiguration = DeliveryConfiguration(), logger: Logger, workerID: String) {
         self.dependencies = dependencies
         self.configuration = configuration
         self.logger = logger.with("worker.id", workerID)
         self.workerID = workerID
+        self.watchdog = AttemptWatchdog(tick: min(.milliseconds(100), configuration.attemptTimeout / 10))
         let store = dependencies.store
         self.attemptLog = GroupCommit { records in
             // Each record locks its delivery's row before reading anything, so row locking is all the isolation it needs;
@@ -88,6 +91,7 @@ public final class DeliveryEngine: Sendable {
         // for all of them at once, rather than one claim per finished attempt.
         let claimBatch = max(1, configuration.concurrency / 4)
         await withDiscardingTaskGroup { group in
+            group.addTask { await self.watchdog.watch() }
             while !Task.isCancelled {
                 let free = slots.free
                 var claimed: [Delivery] = []
@@ -176,23 +180,14 @@ public final class DeliveryEngine: Sendable {
         let context = IntegrationContext(http: http, requestTimeout: configuration.attemptTimeout, now: dependencies.now)
         let catalog = dependencies.catalog
         let timeout = configuration.attemptTimeout
-        let outcome = await withTaskGroup(of: ExecutionOutcome?.self) { group in
-            group.addTask {
-                do {
-                    return try await catalog.execute(prepared.kind, request: prepared.request, context: context)
-                } catch let error as CourierError {
-                    return .rejected(reason: error.message)
-                } catch {
-                    return .rejected(reason: "The integration failed unexpectedly.")
-                }
+        let outcome = await watchdog.run(limit: timeout) { () -> ExecutionOutcome in
+            do {
+                return try await catalog.execute(prepared.kind, request: prepared.request, context: context)
+            } catch let error as CourierError {
+                return .rejected(reason: error.message)
+            } catch {
+                return .rejected(reason: "The integration failed unexpectedly.")
             }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                return nil
-            }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first
         }
         return (prepared.kind, outcome ?? .retryable(reason: "The attempt timed out after \(Self.describe(timeout)).", retryAfter: nil))
     }

@@ -34,26 +34,7 @@ public final class LiveHTTPClient: HTTPClient {
     }
 
     public func send(_ request: OutboundHTTPRequest) async throws(HTTPClientError) -> OutboundHTTPResponse {
-        let deadline = ContinuousClock.now + request.timeout
-        let outcome = await withTaskGroup(of: Result<OutboundHTTPResponse, HTTPClientError>?.self) { group in
-            group.addTask {
-                do throws(HTTPClientError) {
-                    return .success(try await self.exchange(request, deadline: deadline))
-                } catch {
-                    return .failure(error)
-                }
-            }
-            group.addTask {
-                try? await Task.sleep(until: deadline, clock: .continuous)
-                return Task.isCancelled ? nil : .failure(.timedOut)
-            }
-            defer { group.cancelAll() }
-            while let finished = await group.next() {
-                if let finished { return finished }
-            }
-            return .failure(.transportFailed("the request was cancelled"))
-        }
-        return try outcome.get()
+        try await exchange(request, deadline: ContinuousClock.now + request.timeout)
     }
 
     /// Sends `request`, following redirects where allowed, each transfer limited to what is left until `deadline`.
@@ -63,7 +44,7 @@ public final class LiveHTTPClient: HTTPClient {
         var current = request
         var redirectsFollowed = 0
         while true {
-            try await egressGuard.check(current.url)
+            try await checkEgress(current.url, deadline: deadline)
             let response = try await transfer(current, deadline: deadline)
             guard redirectsFollowed < maximumRedirects, let next = Self.redirect(of: current, answeredBy: response) else {
                 return response
@@ -71,6 +52,36 @@ public final class LiveHTTPClient: HTTPClient {
             current = next
             redirectsFollowed += 1
         }
+    }
+
+    /// The egress guard's verdict on `url`. A host name must be looked up first, which libcurl's timeout does not cover:
+    /// the lookup races the deadline. (Each transfer is bounded by libcurl itself, with what is left until the deadline.)
+    private func checkEgress(_ url: URL, deadline: ContinuousClock.Instant) async throws(HTTPClientError) {
+        if let host = url.host(percentEncoded: false), IPAddress(host) != nil {
+            try await egressGuard.check(url)
+            return
+        }
+        let egressGuard = self.egressGuard
+        let verdict = await withTaskGroup(of: HTTPClientError??.self) { group in
+            group.addTask {
+                do throws(HTTPClientError) {
+                    try await egressGuard.check(url)
+                    return .some(nil)
+                } catch {
+                    return .some(error)
+                }
+            }
+            group.addTask {
+                try? await Task.sleep(until: deadline, clock: .continuous)
+                return Task.isCancelled ? nil : .some(.timedOut)
+            }
+            defer { group.cancelAll() }
+            while let finished = await group.next() {
+                if let finished { return finished }
+            }
+            return .transportFailed("the request was cancelled")
+        }
+        if let verdict { throw verdict }
     }
 
     /// One request and its response, through a pooled easy handle on a thread of its own.

@@ -372,9 +372,17 @@ private func withSink<Result: Sendable>(
 
     @Test func aSinkThatNeverAnswersIsARetryableTimeout() async throws {
         let secret = StandardWebhookSigner.generateSecret()
-        let release = Mutex<[CheckedContinuation<Void, Never>]>([])
+        // The sink holds each request until the client has given up; one that reaches the handler only after that
+        // (the suite shares two cores) is answered at once, so that the sink can stop.
+        let held = Mutex<(released: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
         let sink = RecordingSink(secret: secret, now: Self.now) { _, _ in
-            await withCheckedContinuation { continuation in release.withLock { $0.append(continuation) } }
+            await withCheckedContinuation { continuation in
+                let answerNow = held.withLock { held in
+                    if !held.released { held.waiters.append(continuation) }
+                    return held.released
+                }
+                if answerNow { continuation.resume() }
+            }
             return HTTPResponse(status: 200)
         }
         let clock = ContinuousClock()
@@ -384,9 +392,10 @@ private func withSink<Result: Sendable>(
                 request(url: base + Self.secretPath, secret: secret, sendSBOM: false), context: context(timeout: .milliseconds(500))
             )
             let elapsed = clock.now - start
-            for waiter in release.withLock({ waiters in
-                defer { waiters.removeAll() }
-                return waiters
+            for waiter in held.withLock({ held in
+                held.released = true
+                defer { held.waiters.removeAll() }
+                return held.waiters
             }) { waiter.resume() }
             return (outcome, elapsed)
         }
