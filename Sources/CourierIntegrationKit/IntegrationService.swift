@@ -225,7 +225,16 @@ public struct IntegrationService: Sendable {
     public func credentials(of registration: IntegrationRegistration) throws -> Credentials? {
         guard let sealed = registration.credentials else { return nil }
         let plaintext = try sealer.open(sealed, context: Self.sealingContext(registrationID: registration.id))
-        return try JSONDecoder().decode(Credentials.self, from: Data(plaintext))
+        // Sealed credentials are a JSON object of strings (see `register`); read on every delivery attempt.
+        guard let object = try JSONValue(parsing: Data(plaintext)).objectValue else {
+            throw CourierError.internal(CredentialsFormatError())
+        }
+        var fields: [String: String] = [:]
+        for (name, value) in object {
+            guard let text = value.stringValue else { throw CourierError.internal(CredentialsFormatError()) }
+            fields[name] = text
+        }
+        return Credentials(fields)
     }
 
     /// The associated data binding sealed credentials to their registration.
@@ -254,4 +263,9 @@ public struct IntegrationService: Sendable {
 /// A stored configuration is not valid JSON.
 struct StoredConfigurationUnreadable: Error, Sendable, CustomStringConvertible {
     var description: String { "A stored integration configuration is not valid JSON." }
+}
+
+/// Opened credentials that are not a JSON object of strings.
+struct CredentialsFormatError: Error, CustomStringConvertible {
+    var description: String { "The opened credentials are not a JSON object of strings." }
 }
