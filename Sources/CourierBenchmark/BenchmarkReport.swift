@@ -1,7 +1,7 @@
 import Foundation
 
 /// The figures of one benchmark run, the targets, and their rendering as a table and as JSON.
-public struct BenchmarkReport: Sendable, Equatable {
+public struct BenchmarkReport: RenderedReport, Sendable, Equatable {
     /// The scenario whose server peak is reported apart from `peak_rss_mb`: it holds a 200 MB SBOM on purpose.
     public static let largeSBOMScenario = "large_sbom"
 
@@ -54,16 +54,6 @@ public struct BenchmarkReport: Sendable, Equatable {
         for (concurrency, rate) in ingestSBOMPerSecond { object["ingest_sbom50k_c\(concurrency)_per_s"] = rate }
         for (scenario, megabytes) in peakRSSMegabytes { object["peak_rss_mb_\(scenario)"] = megabytes }
         return object
-    }
-
-    /// The JSON object as pretty-printed UTF-8 with sorted keys.
-    public func jsonData() throws -> Data {
-        try JSONSerialization.data(withJSONObject: jsonObject, options: [.prettyPrinted, .sortedKeys])
-    }
-
-    /// The table and the JSON.
-    var rendered: (table: String, json: Data) {
-        get throws { (table, try jsonData()) }
     }
 
     /// The table printed at the end of a run: each figure, its target, and its ratio to the target and to the limits.
@@ -137,5 +127,25 @@ public struct BenchmarkReport: Sendable, Equatable {
     /// `value / reference` with two decimals, or an empty cell when there is no reference.
     static func ratio(_ value: Double, _ reference: Double) -> String {
         reference > 0 ? String(format: "%.2f", value / reference) : ""
+    }
+}
+
+/// A report printed as a table and written as one JSON object of numbers.
+public protocol RenderedReport {
+    /// The figures by JSON key.
+    var jsonObject: [String: Double] { get }
+    /// The table printed at the end of a run.
+    var table: String { get }
+}
+
+extension RenderedReport {
+    /// The JSON object as pretty-printed UTF-8 with sorted keys.
+    public func jsonData() throws -> Data {
+        try JSONSerialization.data(withJSONObject: jsonObject, options: [.prettyPrinted, .sortedKeys])
+    }
+
+    /// The table and the JSON.
+    var rendered: (table: String, json: Data) {
+        get throws { (table, try jsonData()) }
     }
 }

@@ -76,7 +76,7 @@ struct ReplicaScenarios {
 }
 
 /// The figures of `courier-bench --replicas`, as a table (1 replica, 2 replicas, their ratio) and as JSON.
-public struct ReplicaReport: Sendable, Equatable {
+public struct ReplicaReport: RenderedReport, Sendable, Equatable {
     /// Transactions of one scenario's database, from `pg_stat_database`.
     public struct Transactions: Sendable, Equatable {
         /// Committed, reads included.
@@ -141,16 +141,6 @@ public struct ReplicaReport: Sendable, Equatable {
             object["pg_fanout_commits" + suffix] = Double(run.fanoutTransactions.committed)
         }
         return object
-    }
-
-    /// The JSON object as pretty-printed UTF-8 with sorted keys.
-    public func jsonData() throws -> Data {
-        try JSONSerialization.data(withJSONObject: jsonObject, options: [.prettyPrinted, .sortedKeys])
-    }
-
-    /// The table and the JSON.
-    var rendered: (table: String, json: Data) {
-        get throws { (table, try jsonData()) }
     }
 
     /// One row per figure, one column per replica count, and the ratio of the last count to the first.

@@ -58,7 +58,9 @@ public final class DeliveryEngine: Sendable {
     private let doorbell = Doorbell()
     /// Writes the records of attempts that end together in one transaction.
     private let attemptLog: GroupCommit<AttemptRecord>
-    private let recentAttestations = RecentAttestations()
+    /// Attestations recently read for delivery, by ID: an attestation never changes once stored, and the deliveries of
+    /// one push (one per attachment) are usually attempted together.
+    private let recentAttestations = RecentValues<AttestationRecord>(byteLimit: 16 << 20) { $0.envelope.count }
     /// Ends attempts that overrun the attempt timeout.
     private let watchdog: AttemptWatchdog
 
@@ -241,7 +243,7 @@ public final class DeliveryEngine: Sendable {
         )
         let progress = DeliveryProgress(deliveryID: delivery.id, attempt: delivery.attempts + 1, deliveredParts: delivered)
 
-        if cachedAttestation == nil, let attestation = loaded.attestation { recentAttestations.insert(attestation) }
+        if cachedAttestation == nil, let attestation = loaded.attestation { recentAttestations.insert(attestation, for: attestation.id) }
         guard let attestation = loaded.attestation else {
             return PreparedExecution(
                 kind: kind,

@@ -59,22 +59,4 @@ import Testing
         #expect(outcomes.filter { !$0.value }.keys.sorted() == [-3, -2, -1])
         #expect(log.committed.withLock { $0 } == Set(0..<40))
     }
-
-    @Test func recentAttestationsEvictTheOldestBeyondTheirSize() {
-        let cache = RecentAttestations(byteLimit: 250)
-        func record(_ id: String, size: Int) -> AttestationRecord {
-            AttestationRecord(
-                id: id, organizationID: "org-1", workflowID: "wf-1", digest: "sha256:\(id)", envelope: Data(count: size),
-                annotations: [:], materials: [], runnerType: "", runURL: "", startedAt: nil, verifiedBy: nil, warnings: [],
-                createdAt: Date(timeIntervalSince1970: 0))
-        }
-        cache.insert(record("a", size: 100))
-        cache.insert(record("b", size: 100))
-        #expect(cache["a"] != nil && cache["b"] != nil)
-        cache.insert(record("c", size: 100))
-        #expect(cache["a"] == nil, "the oldest went first")
-        #expect(cache["b"] != nil && cache["c"] != nil)
-        cache.insert(record("huge", size: 300))
-        #expect(cache["huge"] == nil && cache["c"] != nil, "larger than the whole limit: not held, nothing evicted")
-    }
 }

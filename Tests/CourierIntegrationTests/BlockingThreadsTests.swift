@@ -61,3 +61,19 @@ import Testing
         #expect(throws: PayloadFailure.self) { try payloads.payload(for: broken) }
     }
 }
+
+@Suite struct RecentValuesTests {
+    @Test func theOldestGoFirstBeyondTheSizeLimit() {
+        let values = RecentValues<Data>(byteLimit: 250) { $0.count }
+        values.insert(Data(count: 100), for: "a")
+        values.insert(Data(count: 100), for: "b")
+        #expect(values["a"] != nil && values["b"] != nil)
+        values.insert(Data(count: 100), for: "c")
+        #expect(values["a"] == nil, "the oldest went first")
+        #expect(values["b"] != nil && values["c"] != nil)
+        values.insert(Data(count: 300), for: "huge")
+        #expect(values["huge"] == nil && values["c"] != nil, "larger than the whole limit: not held, nothing evicted")
+        values.insert(Data(count: 1), for: "c")
+        #expect(values["c"]?.count == 100, "a key already held keeps its value")
+    }
+}
