@@ -20,7 +20,8 @@ final class AttemptWatchdog: Sendable {
         self.tick = tick
     }
 
-    /// The result of `operation`, or `nil` when `limit` passes first; the operation is then cancelled.
+    /// The result of `operation`, or `nil` when `limit` passes first: the operation is then cancelled, and this returns
+    /// once it has ended (integrations end on cancellation: their HTTP requests and mail transfers abort).
     func run<T: Sendable>(limit: Duration, _ operation: @escaping @Sendable () async -> T) async -> T? {
         let id = nextID.wrappingAdd(1, ordering: .relaxed).newValue
         let wasIdle = entries.withLock { entries in

@@ -60,3 +60,42 @@ import Testing
         #expect(log.committed.withLock { $0 } == Set(0..<40))
     }
 }
+
+@Suite struct AttemptWatchdogTests {
+    /// Operations that finish get their result; those that overrun their limit are cut off (and cancelled), each by
+    /// the one clock of the watchdog.
+    @Test func overrunningOperationsAreCutOffAndTheOthersFinish() async {
+        final class Counter: Sendable {
+            let value = Mutex(0)
+        }
+        let watchdog = AttemptWatchdog(tick: .milliseconds(20))
+        let cancelled = Counter()
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await watchdog.watch() }
+            let results = await withTaskGroup(of: (Int, Int?).self) { attempts in
+                for index in 0..<20 {
+                    attempts.addTask {
+                        let result = await watchdog.run(limit: .milliseconds(index.isMultiple(of: 2) ? 30_000 : 200)) { () -> Int in
+                            guard index.isMultiple(of: 2) else {
+                                // Does not finish on its own within the test: only cancellation ends it.
+                                try? await Task.sleep(for: .seconds(3_600))
+                                if Task.isCancelled { cancelled.value.withLock { $0 += 1 } }
+                                return -1
+                            }
+                            return index
+                        }
+                        return (index, result)
+                    }
+                }
+                var results: [Int: Int?] = [:]
+                for await (index, result) in attempts { results[index] = result }
+                return results
+            }
+            group.cancelAll()
+            for index in 0..<20 {
+                #expect(results[index] == (index.isMultiple(of: 2) ? index : nil), "attempt \(index)")
+            }
+        }
+        #expect(cancelled.value.withLock { $0 } == 10, "every overrunning operation was cancelled")
+    }
+}
