@@ -86,7 +86,10 @@ let package = Package(
         /// Test doubles and conformance suites shared by the test targets.
         .target(
             name: "CourierTestSupport",
-            dependencies: ["CourierCore", "CourierStorage", "CourierCrypto", "CourierPostgres", "CourierLocalServers"]
+            dependencies: [
+                "CourierCore", "CourierStorage", "CourierCrypto", "CourierPostgres", "CourierLocalServers", "CourierAWS", "CourierHTTPClient",
+                "CourierIntegrationKit",
+            ]
         ),
 
         /// The benchmark: drives a release `courier serve` over HTTP and measures it beside the machine's limits.

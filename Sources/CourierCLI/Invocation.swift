@@ -46,7 +46,6 @@ public struct Invocation: Sendable {
         context.standardError.write(table.render())
     }
 
-    /// Writes `value` as pretty-printed, stable JSON to standard output.
     /// Prints a list: the JSON array with `-o json`; otherwise `emptyMessage` when there is nothing, else the table.
     public func printList<Item: Encodable>(
         _ items: [Item],
@@ -60,6 +59,7 @@ public struct Invocation: Sendable {
         }
     }
 
+    /// Writes `value` as pretty-printed, stable JSON to standard output.
     public func printJSON<Value: Encodable>(_ value: Value) throws(CLIError) {
         do {
             let data = try Wire.prettyEncoder.encode(value)

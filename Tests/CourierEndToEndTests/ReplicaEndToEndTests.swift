@@ -7,81 +7,24 @@ import CourierWire
 import Foundation
 import Testing
 
-/// `moto_server` from the repository's `.venv` with signature checking on, holding one bucket for the CAS; killed when
-/// released. The first three unauthenticated calls create an IAM user, its access key and a policy allowing S3.
+/// `moto_server` with signature checking on (``MotoS3``), holding one bucket for the CAS; killed when released.
 final class MotoBucket: Sendable {
     static let bucket = "courier-cas"
-    let process: Process
-    let url: URL
-    let credentials: AWSCredentials
+    let moto: MotoS3
 
     init() async throws {
-        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let executable = repository.appendingPathComponent(".venv/bin/moto_server")
-        guard FileManager.default.isExecutableFile(atPath: executable.path) else {
-            throw PollTimeout(what: "\(executable.path); run scripts/install-test-servers")
-        }
-        let port = try LoopbackSocket.freePort()
-        url = URL(string: "http://127.0.0.1:\(port)")!
-        process = Process()
-        process.executableURL = executable
-        process.arguments = ["-H", "127.0.0.1", "-p", "\(port)"]
-        process.environment = ProcessInfo.processInfo.environment.merging(["INITIAL_NO_AUTH_ACTION_COUNT": "3"]) { $1 }
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let http = LiveHTTPClient()
-        let readiness = OutboundHTTPRequest(method: "GET", url: url.appending(path: "/moto-api/"), timeout: .seconds(2))
-        let deadline = ContinuousClock.now + .seconds(60)
-        while (try? await http.send(readiness)) == nil {
-            guard ContinuousClock.now < deadline, process.isRunning else { throw PollTimeout(what: "moto_server to answer") }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        let policy = #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#
-        _ = try await Self.iam(url, "Action=CreateUser&UserName=courier")
-        let key = try await Self.iam(url, "Action=CreateAccessKey&UserName=courier")
-        _ = try await Self.iam(url, "Action=PutUserPolicy&UserName=courier&PolicyName=s3&PolicyDocument=\(SigV4Signer.uriEncode(policy))")
-        credentials = AWSCredentials(
-            accessKeyID: try #require(Self.element("AccessKeyId", in: key)),
-            secretAccessKey: try #require(Self.element("SecretAccessKey", in: key))
-        )
-        let client = S3Client(
-            configuration: S3Configuration(region: "us-east-1", credentials: credentials, endpoint: url, pathStyle: true), http: http)
-        try await client.createBucket(Self.bucket)
-    }
-
-    deinit {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        moto = try await MotoS3.start()
+        try await moto.client().createBucket(Self.bucket)
     }
 
     /// The `--cas` value for the bucket.
-    var casURL: String { "s3://\(Self.bucket)?region=us-east-1&endpoint=\(url.absoluteString)&pathStyle=true&prefix=courier" }
+    var casURL: String {
+        "s3://\(Self.bucket)?region=\(MotoS3.region)&endpoint=\(moto.emulator.baseURL.absoluteString)&pathStyle=true&prefix=courier"
+    }
 
     /// The environment carrying the access key.
     var environment: [String: String] {
-        ["AWS_ACCESS_KEY_ID": credentials.accessKeyID, "AWS_SECRET_ACCESS_KEY": credentials.secretAccessKey]
-    }
-
-    /// An unauthenticated IAM query-API call; moto routes it to IAM by the credential scope of the (unchecked) header.
-    private static func iam(_ url: URL, _ form: String) async throws -> String {
-        let request = OutboundHTTPRequest(
-            method: "POST", url: url,
-            headers: [
-                HTTPHeaderField("Content-Type", "application/x-www-form-urlencoded"),
-                HTTPHeaderField(
-                    "Authorization", "AWS4-HMAC-SHA256 Credential=bootstrap/20260101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0"),
-            ],
-            body: Data((form + "&Version=2010-05-08").utf8), timeout: .seconds(30)
-        )
-        let response = try await LiveHTTPClient().send(request)
-        let text = String(decoding: response.body, as: UTF8.self)
-        try #require(response.isSuccess, "IAM \(form) failed: \(text)")
-        return text
-    }
-
-    private static func element(_ name: String, in text: String) -> String? {
-        guard let start = text.range(of: "<\(name)>"), let end = text.range(of: "</\(name)>") else { return nil }
-        return String(text[start.upperBound..<end.lowerBound])
+        ["AWS_ACCESS_KEY_ID": moto.credentials.accessKeyID, "AWS_SECRET_ACCESS_KEY": moto.credentials.secretAccessKey]
     }
 }
 

@@ -3,6 +3,7 @@ import CourierGCS
 import CourierGUAC
 import CourierHTTPClient
 import CourierIntegrationKit
+import CourierTestSupport
 import Foundation
 import Synchronization
 import Testing

@@ -1,8 +1,6 @@
 import CourierHTTPClient
 import CourierIntegrationKit
-import CourierTestSupport
 import Foundation
-import Synchronization
 import Testing
 
 #if canImport(Glibc)
@@ -12,21 +10,23 @@ import Testing
 /// A storage emulator from the repository's `.venv` (installed by `scripts/install-test-servers`), running on a free
 /// loopback port until ``stop()`` or, at the latest, until it is released; its output goes to a log file that
 /// failures can show.
-final class EmulatorProcess: Sendable {
+public final class EmulatorProcess: Sendable {
     /// The repository root, found from this file's path.
-    static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    public static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
 
-    let port: Int
-    let logURL: URL
+    /// The loopback port it listens on.
+    public let port: Int
+    /// Where its output goes.
+    public let logURL: URL
     private let process: Process
 
     /// The base URL, `http://127.0.0.1:<port>`.
-    var baseURL: URL { URL(string: "http://127.0.0.1:\(port)")! }
+    public var baseURL: URL { URL(string: "http://127.0.0.1:\(port)")! }
 
     /// Starts `.venv/bin/<executable>` with `arguments(port)` and `environment`, and waits until `readinessPath`
     /// answers (any status) or `deadline` passes.
-    init(
+    public init(
         _ executable: String, arguments: (Int) -> [String], environment: [String: String] = [:], readinessPath: String,
         deadline: Duration = .seconds(60)
     ) async throws {
@@ -61,14 +61,14 @@ final class EmulatorProcess: Sendable {
 
     /// Kills the emulator and waits, polling, until it has exited. SIGKILL, because a child of the test process
     /// inherits its blocked signals (SIGTERM and SIGINT would wait), and the emulators keep nothing worth flushing.
-    func stop() async {
+    public func stop() async {
         guard process.isRunning else { return }
         kill(process.processIdentifier, SIGKILL)
         while process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
     }
 
     /// What the emulator logged, for failure messages.
-    var log: String { (try? String(contentsOf: logURL, encoding: .utf8)) ?? "" }
+    public var log: String { (try? String(contentsOf: logURL, encoding: .utf8)) ?? "" }
 
     /// Polls `path` until it answers or the deadline passes.
     private func waitUntilReady(path: String, deadline: Duration) async throws {
@@ -86,24 +86,7 @@ final class EmulatorProcess: Sendable {
 }
 
 /// An emulator could not be started.
-struct EmulatorError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
-}
-
-/// An ``HTTPClient`` that records every request before passing it on, so tests can count what was sent.
-final class RecordingHTTPClient: HTTPClient {
-    private let next: any HTTPClient
-    private let recorded = Mutex<[OutboundHTTPRequest]>([])
-
-    init(_ next: any HTTPClient = LiveHTTPClient()) {
-        self.next = next
-    }
-
-    var requests: [OutboundHTTPRequest] { recorded.withLock { $0 } }
-
-    func send(_ request: OutboundHTTPRequest) async throws(HTTPClientError) -> OutboundHTTPResponse {
-        recorded.withLock { $0.append(request) }
-        return try await next.send(request)
-    }
+public struct EmulatorError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
 }
