@@ -4,7 +4,7 @@ import Foundation
 public struct ServiceEnvironment: Sendable {
     /// The current time.
     public var now: @Sendable () -> Date
-    /// A new unique identifier (lowercase UUID in production).
+    /// A new unique identifier (a lowercase, time-ordered UUID in production: ``TimeOrderedIDs``).
     public var newID: @Sendable () -> String
     /// Hex SHA-256 of a token secret.
     public var hashSecret: @Sendable (String) -> String

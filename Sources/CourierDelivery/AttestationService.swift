@@ -41,10 +41,11 @@ public struct AttestationService: Sendable {
         let parsed = try AttestationDocument.parse(document)
         let organizationID = principal.organizationID
         let casDigests = Set(parsed.predicate.materials.filter(\.uploadedToCAS).compactMap(\.digest))
-        let (workflow, keys, uploaded) = try await store.read { tx in
+        let (workflow, keys, uploaded, attachmentCount) = try await store.read { tx in
             let workflow = try tx.requireWorkflow(organizationID: organizationID, project: project, name: workflowName)
             let uploaded = try casDigests.filter { try tx.contentSize(organizationID: organizationID, digest: $0) != nil }
-            return (workflow, try tx.verificationKeys(organizationID: organizationID), uploaded)
+            let attachments = try tx.attachments(organizationID: organizationID, workflowID: workflow.id, registrationID: nil)
+            return (workflow, try tx.verificationKeys(organizationID: organizationID), uploaded, attachments.count)
         }
         var verifiedBy: String?
         if !keys.isEmpty {
@@ -71,15 +72,19 @@ public struct AttestationService: Sendable {
             createdAt: now
         )
         let env = environment
-        let result = try await store.write { tx in
-            if let existing = try tx.attestation(organizationID: organizationID, workflowID: workflow.id, digest: record.digest) {
-                return PushResult(attestation: existing, workflow: workflow, deliveries: 0, duplicate: true)
-            }
-            try tx.insertAttestation(record)
-            let attachments = try tx.attachments(organizationID: organizationID, workflowID: workflow.id, registrationID: nil)
-            for attachment in attachments {
-                try tx.insertDelivery(
-                    Delivery(
+        // The deliveries this process's workers have room for are created leased to them and start once committed.
+        let reservation = engine.reserveSlots(upTo: attachmentCount)
+        let created: (result: PushResult, deliveries: [Delivery])
+        do {
+            created = try await store.write { tx in
+                if let existing = try tx.attestation(organizationID: organizationID, workflowID: workflow.id, digest: record.digest) {
+                    return (PushResult(attestation: existing, workflow: workflow, deliveries: 0, duplicate: true), [])
+                }
+                try tx.insertAttestation(record)
+                let attachments = try tx.attachments(organizationID: organizationID, workflowID: workflow.id, registrationID: nil)
+                let deliveries = attachments.enumerated().map { index, attachment in
+                    let leased = index < reservation.count
+                    return Delivery(
                         id: env.newID(),
                         organizationID: organizationID,
                         registrationID: attachment.registrationID,
@@ -88,15 +93,22 @@ public struct AttestationService: Sendable {
                         workflowID: workflow.id,
                         kind: .attestation,
                         nextAttemptAt: now,
+                        leaseOwner: leased ? reservation.owner : nil,
+                        leaseExpiresAt: leased ? reservation.leaseExpiresAt : nil,
                         createdAt: now,
                         updatedAt: now
                     )
-                )
+                }
+                for delivery in deliveries { try tx.insertDelivery(delivery) }
+                return (PushResult(attestation: record, workflow: workflow, deliveries: deliveries.count, duplicate: false), deliveries)
             }
-            return PushResult(attestation: record, workflow: workflow, deliveries: attachments.count, duplicate: false)
+        } catch {
+            engine.handOver([], attestation: nil, reservation: reservation)
+            throw error
         }
-        if result.deliveries > 0 { engine.wake() }
-        return result
+        engine.handOver(created.deliveries, attestation: created.result.attestation, reservation: reservation)
+        if created.deliveries.count > reservation.count { engine.wake() }
+        return created.result
     }
 
     /// The organization's attestations, newest first, optionally of one workflow.

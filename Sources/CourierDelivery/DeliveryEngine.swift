@@ -2,6 +2,7 @@ import CourierCore
 import CourierIntegrationKit
 import CourierLogging
 import Foundation
+import Synchronization
 
 /// The delivery workers of one `courier serve` process: they claim due deliveries from the store's outbox with a
 /// lease, execute them with bounded concurrency and a per-attempt timeout, and record every attempt.
@@ -63,6 +64,19 @@ public final class DeliveryEngine: Sendable {
     private let recentAttestations = RecentValues<AttestationRecord>(byteLimit: 16 << 20) { $0.envelope.count }
     /// Ends attempts that overrun the attempt timeout.
     private let watchdog: AttemptWatchdog
+    /// Attempts in flight, claimed or handed over, and slots reserved for hand-overs.
+    private let slots: AttemptSlots
+    /// Whether the workers run (only then are slots reserved), and the deliveries handed over since the loop last looked.
+    private let handOver = Mutex(HandOverState())
+
+    /// Claiming costs a durable commit: while attempts run, the loop waits until this many slots (a quarter) are free
+    /// and claims for all of them at once, rather than once per finished attempt.
+    private var claimBatch: Int { max(1, configuration.concurrency / 4) }
+
+    private struct HandOverState {
+        var accepting = false
+        var deliveries: [Delivery] = []
+    }
 
     public init(dependencies: Dependencies, configuration: DeliveryConfiguration = DeliveryConfiguration(), logger: Logger, workerID: String) {
         self.dependencies = dependencies
@@ -70,6 +84,7 @@ public final class DeliveryEngine: Sendable {
         self.logger = logger.with("worker.id", workerID)
         self.workerID = workerID
         self.watchdog = AttemptWatchdog(tick: min(.milliseconds(100), configuration.attemptTimeout / 10))
+        self.slots = AttemptSlots(capacity: configuration.concurrency)
         let store = dependencies.store
         self.attemptLog = GroupCommit { records in
             // Each record locks its delivery's row before reading anything, so row locking is all the isolation it needs;
@@ -86,18 +101,62 @@ public final class DeliveryEngine: Sendable {
         doorbell.ring()
     }
 
-    /// Claims and executes due deliveries until the task is cancelled.
+    // MARK: Hand-over
+
+    /// Attempt slots a producer reserved for deliveries it is about to create already leased to this worker, so that
+    /// they start as soon as their transaction commits, without a claim (see ``reserveSlots(upTo:)``).
+    public struct SlotReservation: Sendable {
+        /// How many deliveries may be created leased; 0 when the workers are not running or have no free slot.
+        public let count: Int
+        /// The lease to create them with.
+        public let owner: String
+        public let leaseExpiresAt: Date
+    }
+
+    /// Reserves up to `count` free attempt slots. Create at most `count` deliveries leased with the reservation's
+    /// owner and expiry, then pass them to ``handOver(_:attestation:reservation:)`` once committed, or pass none if the
+    /// transaction failed: every reservation must end there.
+    public func reserveSlots(upTo count: Int) -> SlotReservation {
+        let leaseEnd = dependencies.now().addingTimeInterval(Self.seconds(configuration.attemptTimeout + configuration.leaseMargin))
+        let reserved = handOver.withLock { state in state.accepting ? slots.take(upTo: count) : 0 }
+        return SlotReservation(count: reserved, owner: workerID, leaseExpiresAt: leaseEnd)
+    }
+
+    /// Starts the committed `deliveries` created under `reservation` (at most its count) and frees its other slots.
+    /// `attestation` is the one they deliver, kept so that their attempts need not read it back.
+    ///
+    /// If the workers stopped meanwhile the deliveries stay leased until the lease expires, then any worker claims them.
+    public func handOver(_ deliveries: [Delivery], attestation: AttestationRecord?, reservation: SlotReservation) {
+        let started = Array(deliveries.prefix(reservation.count))
+        if let attestation, !started.isEmpty { recentAttestations.insert(attestation, for: attestation.id) }
+        let unused = reservation.count - started.count
+        let accepted = handOver.withLock { state -> Bool in
+            guard state.accepting else { return false }
+            state.deliveries += started
+            return true
+        }
+        let free = slots.give(accepted ? unused : reservation.count)
+        if (accepted && !started.isEmpty) || free >= claimBatch { doorbell.ring() }
+    }
+
+    // MARK: Running
+
+    /// Claims and executes due deliveries, and those handed over, until the task is cancelled.
     public func run() async {
-        let slots = AttemptSlots(capacity: configuration.concurrency)
-        // Claiming costs a durable commit: while attempts run, wait until a quarter of the slots are free and claim
-        // for all of them at once, rather than one claim per finished attempt.
-        let claimBatch = max(1, configuration.concurrency / 4)
+        handOver.withLock { $0.accepting = true }
+        let claimBatch = claimBatch
+        let slots = slots
         await withDiscardingTaskGroup { group in
             group.addTask { await self.watchdog.watch() }
             while !Task.isCancelled {
+                // Their slots were taken when they were reserved.
+                let handedOver = handOver.withLock { state in
+                    defer { state.deliveries = [] }
+                    return state.deliveries
+                }
                 let free = slots.free
                 var claimed: [Delivery] = []
-                let mayClaim = free >= claimBatch || (free > 0 && slots.inUse == 0)
+                let mayClaim = free >= claimBatch
                 if mayClaim {
                     do {
                         claimed = try await claim(limit: free)
@@ -105,21 +164,29 @@ public final class DeliveryEngine: Sendable {
                         logger.error("Claiming deliveries failed", ["error.detail": String(reflecting: error)])
                     }
                 }
-                for delivery in claimed {
-                    slots.take()
+                for _ in claimed { slots.take() }
+                for delivery in handedOver + claimed {
                     group.addTask {
-                        await self.attempt(delivery)
-                        slots.give()
-                        self.doorbell.ring()
+                        await self.attempt(delivery) {
+                            // The loop waits for a batch of free slots, or for all of them while nothing runs.
+                            if slots.give() >= claimBatch { self.doorbell.ring() }
+                        }
                     }
                 }
                 if !mayClaim {
-                    // A finishing attempt rings.
+                    // A finishing attempt or a hand-over rings.
                     await doorbell.wait(upTo: configuration.idlePollInterval)
                 } else if claimed.count < free {
                     await doorbell.wait(upTo: await idleWait())
                 }
             }
+            // Deliveries handed over from now on keep their lease until it expires.
+            let abandoned = handOver.withLock { state in
+                state.accepting = false
+                defer { state.deliveries = [] }
+                return state.deliveries.count
+            }
+            slots.give(abandoned)
         }
         do {
             let owner = workerID
@@ -149,14 +216,17 @@ public final class DeliveryEngine: Sendable {
 
     // MARK: One attempt
 
-    /// Runs one attempt of `delivery` and records it; never throws.
-    func attempt(_ delivery: Delivery) async {
+    /// Runs one attempt of `delivery` and records it; never throws. `executed` runs once the integration has
+    /// finished, before the record is durable: the attempt's slot is free for the next claim while the record waits
+    /// for its commit (the lease keeps the delivery from being claimed again meanwhile).
+    func attempt(_ delivery: Delivery, executed: () -> Void = {}) async {
         let started = dependencies.now()
         let clock = ContinuousClock()
         let begin = clock.now
         let recorder = StatusRecordingHTTPClient(dependencies.http)
         let (kind, outcome) = await execute(delivery, http: recorder)
         let elapsed = clock.now - begin
+        executed()
         metrics.record(integration: kind, outcome: outcome.overall, duration: elapsed)
         do {
             try await record(outcome, of: delivery, startedAt: started, duration: elapsed, httpStatus: recorder.status)
@@ -383,6 +453,8 @@ public final class DeliveryEngine: Sendable {
             }
         let final = updated
         try await attemptLog.submit(AttemptRecord(delivery: final, attempt: attempt, parts: parts))
+        // The workers may be sleeping until a later due time, chosen before this retry was scheduled.
+        if final.state == .retrying { doorbell.ring() }
         logger.log(
             final.state == .failed ? .warning : .debug,
             "Delivery attempt recorded",

@@ -127,14 +127,15 @@ struct Application: Sendable {
 }
 
 extension ServiceEnvironment {
-    /// Wall-clock time, random UUIDs and SHA-256 token hashes.
-    static var live: ServiceEnvironment {
-        ServiceEnvironment(
+    /// Wall-clock time, time-ordered UUIDs (version 7) and SHA-256 token hashes.
+    static let live: ServiceEnvironment = {
+        let ids = TimeOrderedIDs()
+        return ServiceEnvironment(
             now: { Date() },
-            newID: { UUID().uuidString.lowercased() },
+            newID: { ids.next() },
             hashSecret: { SHA256.hex(Data($0.utf8)) }
         )
-    }
+    }()
 }
 
 /// Files in the data directory.

@@ -49,8 +49,9 @@ struct EngineHarness {
     }
 
     /// Seeds organization, workflow `demo/build`, registration and attachment, and an attestation with a CAS
-    /// CycloneDX SBOM, an inline one and a container image; returns the attestation id.
-    func seed(deliveries count: Int = 1) async throws -> [String] {
+    /// CycloneDX SBOM, an inline one and a container image, each with one delivery, leased under `reservation` when
+    /// given; returns the delivery ids.
+    func seed(deliveries count: Int = 1, leasedUnder reservation: DeliveryEngine.SlotReservation? = nil) async throws -> [String] {
         let now = Date()
         try await store.write { tx in
             try tx.insertOrganization(Organization(id: "org", name: "default", createdAt: now))
@@ -83,7 +84,8 @@ struct EngineHarness {
                 try tx.insertDelivery(
                     Delivery(
                         id: "d\(index)", organizationID: "org", registrationID: "r", attachmentID: "att", attestationID: "a\(index)", workflowID: "w",
-                        kind: .attestation, nextAttemptAt: now, createdAt: now, updatedAt: now
+                        kind: .attestation, nextAttemptAt: now, leaseOwner: reservation?.owner, leaseExpiresAt: reservation?.leaseExpiresAt,
+                        createdAt: now, updatedAt: now
                     )
                 )
             }
@@ -108,6 +110,18 @@ struct EngineHarness {
         let deadline = ContinuousClock.now + .seconds(30)
         while try await attempts(id).isEmpty {
             try #require(ContinuousClock.now < deadline, "no attempt of \(id) was recorded in time")
+            try await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
+    /// Reserves `count` slots once the running engine takes reservations (up to 30 s).
+    func reservation(of count: Int) async throws -> DeliveryEngine.SlotReservation {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while true {
+            let reservation = engine.reserveSlots(upTo: count)
+            if reservation.count == count { return reservation }
+            engine.handOver([], attestation: nil, reservation: reservation)
+            try #require(ContinuousClock.now < deadline, "the engine did not reserve \(count) slots in time")
             try await Task.sleep(for: .milliseconds(10))
         }
     }
@@ -296,6 +310,37 @@ struct NoNetwork: HTTPClient {
 }
 
 @Suite struct RetryPolicyTests {
+    @Test func deliveriesHandedOverStartWithoutBeingClaimed() async throws {
+        let harness = try EngineHarness()
+        harness.uploadSBOM()
+        let delivery = try await harness.running {
+            let reservation = try await harness.reservation(of: 2)
+            // Leased for 35 s: no claim can take them within the wait, so only the hand-over can start them.
+            let ids = try await harness.seed(deliveries: 2, leasedUnder: reservation)
+            let deliveries = try await [harness.delivery(ids[0]), harness.delivery(ids[1])]
+            harness.engine.handOver(deliveries, attestation: nil, reservation: reservation)
+            let first = try await harness.waitUntilFinal(ids[0])
+            #expect(try await harness.waitUntilFinal(ids[1]).state == .delivered)
+            return first
+        }
+        #expect(delivery.state == .delivered && delivery.attempts == 1 && delivery.leaseOwner == nil)
+        #expect(harness.integration.recorded.count == 2)
+    }
+
+    @Test func slotsAreReservedOnlyWhileRunningAndOnlyAsManyAsAreFree() async throws {
+        let harness = try EngineHarness()
+        #expect(harness.engine.reserveSlots(upTo: 3).count == 0, "the workers are not running")
+        try await harness.running {
+            let all = try await harness.reservation(of: 4)
+            #expect(all.owner == "worker-1" && all.leaseExpiresAt > Date().addingTimeInterval(30))
+            #expect(harness.engine.reserveSlots(upTo: 1).count == 0, "concurrency 4: every slot is reserved")
+            harness.engine.handOver([], attestation: nil, reservation: all)
+            let again = try await harness.reservation(of: 4)
+            harness.engine.handOver([], attestation: nil, reservation: again)
+        }
+        #expect(harness.engine.reserveSlots(upTo: 1).count == 0, "the workers stopped")
+    }
+
     @Test func delaysGrowExponentiallyUpToTheCap() {
         let policy = RetryPolicy(initialDelay: .seconds(2), multiplier: 2, maximumDelay: .seconds(10), jitter: 0, maximumAttempts: 6)
         let delays = (1...6).map { policy.delay(afterAttempts: $0, random: 0.5) }

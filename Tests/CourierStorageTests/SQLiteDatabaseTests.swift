@@ -162,7 +162,7 @@ import Testing
     /// gone, its neighbours' writes stay, and each caller gets its own result.
     @Test func aFailingWriteInASharedCommitRollsBackAlone() async throws {
         let database = try await SQLiteDatabase(path: path)
-        try await database.write { connection in try connection.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT)") }
+        try await database.write { connection in _ = try connection.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT)") }
         struct Refused: Error {}
         let results = try await withThrowingTaskGroup(of: (Int, Bool).self) { group in
             for index in 0..<60 {
@@ -198,7 +198,7 @@ import Testing
 
     @Test func aReadSeesOnlyCommittedWrites() async throws {
         let database = try await SQLiteDatabase(path: path)
-        try await database.write { connection in try connection.execute("CREATE TABLE items (id INTEGER PRIMARY KEY)") }
+        try await database.write { connection in _ = try connection.execute("CREATE TABLE items (id INTEGER PRIMARY KEY)") }
         struct Refused: Error {}
         await #expect(throws: Refused.self) {
             try await database.write { connection in
