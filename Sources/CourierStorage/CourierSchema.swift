@@ -11,7 +11,7 @@ public enum CourierSchema {
     public static func migrations(for dialect: SQLDialect) -> [Migration] {
         // Every version is written in the subset of SQL both dialects accept, except the column types.
         let types = ColumnTypes(dialect)
-        return [initial(types), integrations(types), content(types), deliveries(types)]
+        return [initial(types), integrations(types), content(types), deliveries(types), dueQueue()]
     }
 
     /// The column types whose spelling differs between dialects.
@@ -228,6 +228,19 @@ public enum CourierSchema {
                     updated_at BIGINT NOT NULL,
                     PRIMARY KEY (delivery_id, part_id)
                 );
+                """
+        )
+    }
+
+    /// The due queue as a partial index in claim order: a claim reads the first due rows and stops, instead of
+    /// sorting every pending delivery, and finished deliveries leave the index.
+    private static func dueQueue() -> Migration {
+        Migration(
+            version: 5,
+            name: "index_due_deliveries_in_claim_order",
+            sql: """
+                DROP INDEX deliveries_due_idx;
+                CREATE INDEX deliveries_due_idx ON deliveries (next_attempt_at, id) WHERE state IN ('pending', 'retrying');
                 """
         )
     }

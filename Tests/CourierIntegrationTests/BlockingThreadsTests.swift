@@ -40,6 +40,20 @@ import Testing
         }
     }
 
+    /// Threads that parked past their idle lifetime have exited or are exiting; jobs keep running, on new threads or
+    /// on one taken just as its wait ran out.
+    @Test func jobsRunAfterParkedThreadsOutliveTheirIdleLifetime() async throws {
+        let threads = BlockingThreads(idleLifetime: 0.05)
+        for round in 0..<4 {
+            let results = try await withThrowingTaskGroup(of: Int.self) { group in
+                for index in 0..<8 { group.addTask { try await threads.value { index + round } } }
+                return try await group.reduce(0, +)
+            }
+            #expect(results == 28 + 8 * round)
+            try await Task.sleep(for: .milliseconds(20 * round))
+        }
+    }
+
     @Test func valueReturnsTheResultOrTheErrorOfTheWork() async throws {
         struct Refused: Error {}
         #expect(try await BlockingThreads.shared.value { 6 * 7 } == 42)
