@@ -15,10 +15,14 @@ final class SQLiteConnection: SQLConnection, @unchecked Sendable {
     /// Statements kept prepared at most; the cache is emptied when it would grow past this.
     private static let statementCacheLimit = 256
 
+    /// Process-wide settings, applied once before the first connection opens: no memory statistics (see the shim).
+    private static let processSettings: Void = { _ = csqlite_disable_memory_statistics() }()
+
     /// Opens the database file at `path`, which must exist.
     ///
     /// - Throws: `SQLError` with SQLite's reason.
     init(path: String) throws {
+        Self.processSettings
         var handle: OpaquePointer?
         let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX
         let status = sqlite3_open_v2(path, &handle, flags, nil)
