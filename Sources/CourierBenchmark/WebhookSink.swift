@@ -68,6 +68,18 @@ public final class WebhookSink: Sendable {
     /// The first arrival of every webhook id so far.
     public var recorded: [String: Arrival] { arrivals.withLock { $0 } }
 
+    /// How many webhook ids have arrived so far.
+    public var count: Int { arrivals.withLock { $0.count } }
+
+    /// Waits until `count` webhook ids have arrived (checking every 10 ms; the sink runs in this process, so waiting
+    /// costs the server nothing) or `timeLimit` passes.
+    public func waitForArrivals(_ count: Int, timeLimit: Duration) async throws {
+        let deadline = ContinuousClock.now + timeLimit
+        while self.count < count && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
     /// How many bytes of a body's start are searched for the metadata: the webhook writes `Metadata` before `Data`.
     static let metadataWindow = 4_096
 
