@@ -61,7 +61,7 @@ public final class DeliveryEngine: Sendable {
     private let attemptLog: GroupCommit<AttemptRecord>
     /// Attestations recently read for delivery, by ID: an attestation never changes once stored, and the deliveries of
     /// one push (one per attachment) are usually attempted together.
-    private let recentAttestations = RecentValues<AttestationRecord>(byteLimit: 16 << 20) { $0.envelope.count }
+    private let recentAttestations = SharedLoads<AttestationRecord>(byteLimit: 16 << 20) { $0.envelope.count }
     /// Ends attempts that overrun the attempt timeout.
     private let watchdog: AttemptWatchdog
     /// Attempts in flight, claimed or handed over, and slots reserved for hand-overs.
@@ -277,13 +277,17 @@ public final class DeliveryEngine: Sendable {
 
     private func prepare(_ delivery: Delivery) async throws -> PreparedExecution {
         let organizationID = delivery.organizationID
-        let cachedAttestation = delivery.attestationID.flatMap { recentAttestations[$0] }
-        let loaded = try await dependencies.store.read { tx in
+        let store = dependencies.store
+        var attestation: AttestationRecord?
+        if let attestationID = delivery.attestationID {
+            attestation = try await recentAttestations.value(for: attestationID) {
+                try await store.read { tx in try tx.attestation(organizationID: organizationID, id: attestationID) }
+            }
+        }
+        let loaded = try await store.read { tx in
             (
                 registration: try tx.registration(organizationID: organizationID, id: delivery.registrationID),
                 attachment: try delivery.attachmentID.map { try tx.attachment(organizationID: organizationID, id: $0) },
-                attestation: try cachedAttestation
-                    ?? delivery.attestationID.flatMap { try tx.attestation(organizationID: organizationID, id: $0) },
                 workflow: try delivery.workflowID.map { try tx.workflow(organizationID: organizationID, id: $0) },
                 parts: try tx.parts(deliveryID: delivery.id)
             )
@@ -313,8 +317,7 @@ public final class DeliveryEngine: Sendable {
         )
         let progress = DeliveryProgress(deliveryID: delivery.id, attempt: delivery.attempts + 1, deliveredParts: delivered)
 
-        if cachedAttestation == nil, let attestation = loaded.attestation { recentAttestations.insert(attestation, for: attestation.id) }
-        guard let attestation = loaded.attestation else {
+        guard let attestation else {
             return PreparedExecution(
                 kind: kind,
                 request: TestEvent.request(

@@ -16,6 +16,9 @@ public struct Credentials: Sendable, Hashable, Codable, CustomStringConvertible,
 
     private var fields: [String: String]
 
+    /// The bytes of all names and values, to bound a cache of opened credentials.
+    var byteCount: Int { fields.reduce(0) { $0 + $1.key.utf8.count + $1.value.utf8.count } }
+
     /// Creates credentials from named secret strings.
     public init(_ fields: [String: String] = [:]) {
         self.fields = fields

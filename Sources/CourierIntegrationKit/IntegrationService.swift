@@ -14,6 +14,9 @@ public struct IntegrationService: Sendable {
     let catalog: IntegrationCatalog
     let sealer: any SecretSealer
     let context: IntegrationContext
+    /// Credentials opened recently, by registration and sealed text: they are opened for every delivery attempt, and a
+    /// sealed text always opens to the same credentials (new credentials are sealed anew, under a new nonce).
+    private let openedCredentials = RecentValues<Credentials>(byteLimit: 1 << 20) { $0.byteCount }
 
     public init(
         store: any Store,
@@ -224,6 +227,8 @@ public struct IntegrationService: Sendable {
     /// Decrypts a registration's credentials, for attaching and delivering; never returned by the API.
     public func credentials(of registration: IntegrationRegistration) throws -> Credentials? {
         guard let sealed = registration.credentials else { return nil }
+        let key = registration.id + " " + sealed.keyID + " " + sealed.ciphertext
+        if let opened = openedCredentials[key] { return opened }
         let plaintext = try sealer.open(sealed, context: Self.sealingContext(registrationID: registration.id))
         // Sealed credentials are a JSON object of strings (see `register`); read on every delivery attempt.
         guard let object = try JSONValue(parsing: Data(plaintext)).objectValue else {
@@ -234,7 +239,9 @@ public struct IntegrationService: Sendable {
             guard let text = value.stringValue else { throw CourierError.internal(CredentialsFormatError()) }
             fields[name] = text
         }
-        return Credentials(fields)
+        let credentials = Credentials(fields)
+        openedCredentials.insert(credentials, for: key)
+        return credentials
     }
 
     /// The associated data binding sealed credentials to their registration.
