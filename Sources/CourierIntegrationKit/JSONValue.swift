@@ -36,6 +36,11 @@ public enum JSONValue: Sendable, Hashable {
         if case .string(let value) = self { value } else { nil }
     }
 
+    /// The Boolean, if this is `true` or `false`.
+    public var boolValue: Bool? {
+        if case .bool(let value) = self { value } else { nil }
+    }
+
     /// The object, if this is an object.
     public var objectValue: JSONObject? {
         if case .object(let value) = self { value } else { nil }

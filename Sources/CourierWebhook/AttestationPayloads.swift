@@ -8,20 +8,25 @@ final class AttestationPayloads: Sendable {
     /// The payloads of this process's webhook deliveries.
     static let shared = AttestationPayloads()
 
-    private let payloads: RecentValues<Data>
+    private let payloads: SharedLoads<Data>
 
     /// Payloads of at most `byteLimit` bytes in all.
     init(byteLimit: Int = 8 << 20) {
-        payloads = RecentValues(byteLimit: byteLimit) { $0.count }
+        payloads = SharedLoads(byteLimit: byteLimit) { $0.count }
     }
 
-    /// The payload for `attestation`, built unless held.
+    /// The payload for `attestation`, built unless held or being built (the deliveries of one push to several webhooks
+    /// start together).
     ///
     /// - Throws: ``PayloadFailure/rejected(_:)`` when the envelope is not DSSE JSON with a JSON payload.
-    func payload(for attestation: AttestationInput) throws(PayloadFailure) -> Data {
-        if let held = payloads[attestation.hash] { return held }
-        let payload = try WebhookBody.attestationData(attestation)
-        payloads.insert(payload, for: attestation.hash)
-        return payload
+    func payload(for attestation: AttestationInput) async throws(PayloadFailure) -> Data {
+        do {
+            // Building never answers `nil`.
+            return try await payloads.value(for: attestation.hash) { try WebhookBody.attestationData(attestation) } ?? Data()
+        } catch let failure as PayloadFailure {
+            throw failure
+        } catch {
+            throw .rejected("the attestation payload could not be built: \(error)")
+        }
     }
 }

@@ -79,14 +79,39 @@ enum WebhookBody {
     }
 
     /// RFC 3339 in UTC like Go's `time.Time` JSON: whole seconds, plus up to nine fractional digits when non-zero.
+    /// Written directly from the proleptic Gregorian calendar (written for every webhook, so no formatter).
     static func rfc3339(_ date: Date) -> String {
         let seconds = date.timeIntervalSince1970.rounded(.down)
-        let whole = Date(timeIntervalSince1970: seconds).formatted(.iso8601)
         let nanoseconds = Int(((date.timeIntervalSince1970 - seconds) * 1e9).rounded())
-        guard nanoseconds > 0, nanoseconds < 1_000_000_000 else { return whole }
-        var fraction = String(nanoseconds)
-        fraction = String(repeating: "0", count: 9 - fraction.count) + fraction
-        while fraction.hasSuffix("0") { fraction.removeLast() }
-        return String(whole.dropLast()) + "." + fraction + "Z"
+        let whole = Int64(seconds)
+        let day = whole >= 0 ? whole / 86_400 : (whole - 86_399) / 86_400
+        let time = whole - day * 86_400
+        let (year, month, dayOfMonth) = civilDate(daysSince1970: day)
+        var text = pad(year, 4) + "-" + pad(month, 2) + "-" + pad(dayOfMonth, 2) + "T" + pad(time / 3_600, 2) + ":"
+        text += pad(time / 60 % 60, 2) + ":" + pad(time % 60, 2)
+        if nanoseconds > 0, nanoseconds < 1_000_000_000 {
+            var fraction = pad(Int64(nanoseconds), 9)
+            while fraction.hasSuffix("0") { fraction.removeLast() }
+            text += "." + fraction
+        }
+        return text + "Z"
+    }
+
+    /// Year, month and day of the day `days` after 1970-01-01 (Howard Hinnant's `civil_from_days`).
+    private static func civilDate(daysSince1970 days: Int64) -> (Int64, Int64, Int64) {
+        let shifted = days + 719_468
+        let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
+        let dayOfEra = shifted - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1_460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let shiftedMonth = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * shiftedMonth + 2) / 5 + 1
+        let month = shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    }
+
+    private static func pad(_ value: Int64, _ width: Int) -> String {
+        let digits = String(value)
+        return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
     }
 }

@@ -124,18 +124,23 @@ public struct WebhookIntegration: Integration {
             let sender = try? WebhookSender(url: url, endpoint: endpoint, secret: secret, context: context)
         else { return .rejected(reason: "missing or invalid webhook signing secret in credentials") }
 
-        let options = (try? request.attachmentConfiguration.decode(as: AttachmentInput.self)) ?? AttachmentInput()
+        // As `attach` stored them; read directly, since this runs for every delivery.
+        let configuration = request.attachmentConfiguration.objectValue
+        let options = AttachmentInput(
+            sendAttestation: configuration?[AttachmentInput.CodingKeys.sendAttestation.rawValue]?.boolValue,
+            sendSBOM: configuration?[AttachmentInput.CodingKeys.sendSBOM.rawValue]?.boolValue
+        )
         let metadata = WebhookBody.metadata(workflow: request.workflow, run: request.run)
         let progress = request.progress
         var outcomes: [PartOutcome] = []
 
-        func deliverPart(_ partID: String, kind: String, payload: () -> Result<OutboundHTTPBody, PayloadFailure>) async {
+        func deliverPart(_ partID: String, kind: String, payload: () async -> Result<OutboundHTTPBody, PayloadFailure>) async {
             if let reference = progress.deliveredParts[partID] {
                 outcomes.append(PartOutcome(partID: partID, outcome: .delivered(reference: reference.isEmpty ? nil : reference)))
                 return
             }
             let outcome: ExecutionOutcome
-            switch payload() {
+            switch await payload() {
             case .success(let body):
                 outcome = await sender.post(
                     webhookID: "\(progress.deliveryID):\(partID)", kind: kind, metadata: metadata, payload: body
@@ -148,7 +153,11 @@ public struct WebhookIntegration: Integration {
 
         if options.sendAttestation ?? true {
             await deliverPart(Self.attestationPartID, kind: "ATTESTATION") {
-                Result { () throws(PayloadFailure) in .bytes(try AttestationPayloads.shared.payload(for: request.attestation)) }
+                do throws(PayloadFailure) {
+                    return .success(.bytes(try await AttestationPayloads.shared.payload(for: request.attestation)))
+                } catch {
+                    return .failure(error)
+                }
             }
         }
         if options.sendSBOM ?? false {

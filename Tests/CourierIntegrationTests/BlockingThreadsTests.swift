@@ -60,19 +60,19 @@ import Testing
         await #expect(throws: Refused.self) { try await BlockingThreads.shared.value { () throws -> Int in throw Refused() } }
     }
 
-    @Test func attestationPayloadsAreBuiltOncePerHashAndMatchTheFreshlyBuiltOne() throws {
+    @Test func attestationPayloadsAreBuiltOncePerHashAndMatchTheFreshlyBuiltOne() async throws {
         let payloads = AttestationPayloads(byteLimit: 1 << 20)
         let statement = #"{"_type":"https://in-toto.io/Statement/v1","subject":[],"predicate":{"b":1,"a":[true]}}"#
         let envelope = Data(
             #"{"payloadType":"application/vnd.in-toto+json","payload":"\#(Data(statement.utf8).base64EncodedString())","signatures":[]}"#.utf8)
         let attestation = AttestationInput(envelope: envelope, hash: "sha256:" + String(repeating: "a", count: 64))
-        let first = try payloads.payload(for: attestation)
+        let first = try await payloads.payload(for: attestation)
         #expect(first == (try WebhookBody.attestationData(attestation)))
-        #expect(try payloads.payload(for: attestation) == first)
+        #expect(try await payloads.payload(for: attestation) == first)
         var broken = attestation
         broken.envelope = Data("not json".utf8)
         broken.hash = "sha256:" + String(repeating: "b", count: 64)
-        #expect(throws: PayloadFailure.self) { try payloads.payload(for: broken) }
+        await #expect(throws: PayloadFailure.self) { try await payloads.payload(for: broken) }
     }
 }
 
@@ -89,5 +89,65 @@ import Testing
         #expect(values["huge"] == nil && values["c"] != nil, "larger than the whole limit: not held, nothing evicted")
         values.insert(Data(count: 1), for: "c")
         #expect(values["c"]?.count == 100, "a key already held keeps its value")
+    }
+}
+
+@Suite struct SharedLoadsTests {
+    struct Unavailable: Error {}
+
+    final class Counter: Sendable {
+        let count = Mutex(0)
+    }
+
+    /// Waits (up to 30 s) until `count` callers wait for the load of `key`.
+    static func waitForFollowers(_ count: Int, of key: String, in loads: SharedLoads<String>) async throws {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while loads.followers(of: key) < count {
+            try #require(ContinuousClock.now < deadline, "\(count) callers did not queue up in time")
+            try await Task.sleep(for: .milliseconds(1))
+        }
+    }
+
+    @Test func callersAskingDuringALoadShareItAndLaterOnesGetTheHeldValue() async throws {
+        let loads = SharedLoads<String>(byteLimit: 1 << 10) { $0.utf8.count }
+        let loaded = Counter()
+        let values = try await withThrowingTaskGroup(of: String?.self) { group in
+            for _ in 0..<8 {
+                group.addTask {
+                    try await loads.value(for: "a") {
+                        loaded.count.withLock { $0 += 1 }
+                        try await Self.waitForFollowers(7, of: "a", in: loads)
+                        return "attestation a"
+                    }
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(values == Array(repeating: "attestation a", count: 8))
+        #expect(loaded.count.withLock { $0 } == 1)
+        #expect(try await loads.value(for: "a") { "loaded again" } == "attestation a")
+    }
+
+    @Test func aFailedOrEmptyLoadFailsItsWaitersAndIsNotHeld() async throws {
+        let loads = SharedLoads<String>(byteLimit: 1 << 10) { $0.utf8.count }
+        let outcomes = await withTaskGroup(of: Bool.self) { group in
+            for _ in 0..<3 {
+                group.addTask {
+                    do {
+                        _ = try await loads.value(for: "b") {
+                            try await Self.waitForFollowers(2, of: "b", in: loads)
+                            throw Unavailable()
+                        }
+                        return false
+                    } catch {
+                        return error is Unavailable
+                    }
+                }
+            }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(outcomes == [true, true, true])
+        #expect(try await loads.value(for: "b") { nil } == nil)
+        #expect(try await loads.value(for: "b") { "now stored" } == "now stored")
     }
 }

@@ -1,10 +1,9 @@
-import CourierIntegrationKit
 import Synchronization
 
 /// Values that never change once made (an attestation by ID), held while recent and loaded by one caller at a time:
 /// callers that ask for a key while it is being loaded wait for that load instead of repeating it, as the deliveries of
 /// one push, which start together, would.
-final class SharedLoads<Value: Sendable>: Sendable {
+public final class SharedLoads<Value: Sendable>: Sendable {
     private enum Turn {
         case loaded(Result<Value?, any Error>)
         case lead
@@ -15,17 +14,17 @@ final class SharedLoads<Value: Sendable>: Sendable {
     private let waiting = Mutex<[String: [CheckedContinuation<Turn, Never>]]>([:])
 
     /// Holds values of at most `byteLimit` bytes in all, each as large as `size` says.
-    init(byteLimit: Int, size: @escaping @Sendable (Value) -> Int) {
+    public init(byteLimit: Int, size: @escaping @Sendable (Value) -> Int) {
         recent = RecentValues(byteLimit: byteLimit, size: size)
     }
 
     /// Holds `value`, made elsewhere, under `key`.
-    func insert(_ value: Value, for key: String) {
+    public func insert(_ value: Value, for key: String) {
         recent.insert(value, for: key)
     }
 
     /// How many callers wait for the load of `key` in progress.
-    func followers(of key: String) -> Int {
+    public func followers(of key: String) -> Int {
         waiting.withLock { $0[key]?.count ?? 0 }
     }
 
@@ -33,7 +32,7 @@ final class SharedLoads<Value: Sendable>: Sendable {
     /// nothing is held).
     ///
     /// - Throws: The error of the load this caller waited for or ran.
-    func value(for key: String, load: () async throws -> Value?) async throws -> Value? {
+    public func value(for key: String, load: () async throws -> Value?) async throws -> Value? {
         if let held = recent[key] { return held }
         let turn = await withCheckedContinuation { (continuation: CheckedContinuation<Turn, Never>) in
             let leads = waiting.withLock { waiting -> Bool in
