@@ -14,46 +14,49 @@ import Foundation
 /// Receivers that read `Envelope`, as upstream's own documentation suggests, see no difference.
 enum WebhookBody {
     /// The metadata of the registration test message: upstream's fixed names, zero values elsewhere.
-    static let testMetadata: JSONValue = [
-        "Workflow": ["ID": "", "Name": "test-webhook-workflow", "Team": "", "Project": ""],
-        "WorkflowRun": [
-            "ID": "test-webhook-run", "State": "", "StartedAt": .string(goZeroTime), "FinishedAt": .string(goZeroTime),
-            "RunnerType": "", "RunURL": "", "AttestationDigest": "",
-        ],
-    ]
+    static let testMetadata = metadata(
+        workflow: ["", "test-webhook-workflow", "", ""],
+        run: ["test-webhook-run", "", goZeroTime, goZeroTime, "", "", ""]
+    )
 
     /// Go's zero `time.Time` as RFC 3339, which upstream sends for absent times.
     static let goZeroTime = "0001-01-01T00:00:00Z"
 
-    /// Upstream's `Metadata`: `{"Workflow": {"ID","Name","Team","Project"}, "WorkflowRun": {…}}` with RFC 3339 times.
-    static func metadata(workflow: WorkflowMetadata, run: RunMetadata) -> JSONValue {
-        [
-            "Workflow": [
-                "ID": .string(workflow.id), "Name": .string(workflow.name), "Team": .string(workflow.team),
-                "Project": .string(workflow.project),
-            ],
-            "WorkflowRun": [
-                "ID": .string(run.id), "State": .string(run.state), "StartedAt": .string(rfc3339(run.startedAt)),
-                "FinishedAt": .string(run.finishedAt.map(rfc3339) ?? goZeroTime), "RunnerType": .string(run.runnerType),
-                "RunURL": .string(run.runURL), "AttestationDigest": .string(run.attestationDigest),
-            ],
-        ]
+    /// Upstream's `Metadata` as JSON text: `{"Workflow": {"ID","Name","Team","Project"}, "WorkflowRun": {…}}` with
+    /// RFC 3339 times.
+    static func metadata(workflow: WorkflowMetadata, run: RunMetadata) -> String {
+        metadata(
+            workflow: [workflow.id, workflow.name, workflow.team, workflow.project],
+            run: [
+                run.id, run.state, rfc3339(run.startedAt), run.finishedAt.map(rfc3339) ?? goZeroTime, run.runnerType, run.runURL,
+                run.attestationDigest,
+            ]
+        )
+    }
+
+    /// Written field by field rather than through a `JSONValue` tree: this runs for every webhook delivery.
+    private static func metadata(workflow: [String], run: [String]) -> String {
+        func object(_ names: [String], _ values: [String]) -> String {
+            "{" + zip(names, values).map { JSONValue.string($0).serialized() + ":" + JSONValue.string($1).serialized() }.joined(separator: ",") + "}"
+        }
+        return "{\"Workflow\":" + object(["ID", "Name", "Team", "Project"], workflow) + ",\"WorkflowRun\":"
+            + object(["ID", "State", "StartedAt", "FinishedAt", "RunnerType", "RunURL", "AttestationDigest"], run) + "}"
     }
 
     /// The message body, built directly from the payload bytes (one base64 copy, no re-encoding of the JSON).
-    static func body(metadata: JSONValue, kind: String, payload: Data) -> Data {
+    static func body(metadata: String, kind: String, payload: Data) -> Data {
         prefix(metadata: metadata) + payload.base64EncodedData() + suffix(kind: kind)
     }
 
     /// The same message body as a stream that base64-encodes the payload while it is read, so a large SBOM is never
     /// held in memory.
-    static func body(metadata: JSONValue, kind: String, payload: HTTPBodyStream) -> HTTPBodyStream {
+    static func body(metadata: String, kind: String, payload: HTTPBodyStream) -> HTTPBodyStream {
         .concatenating([.bytes(prefix(metadata: metadata)), .stream(payload.base64Encoded()), .bytes(suffix(kind: kind))])
     }
 
     /// `{"Metadata":<metadata>,"Data":"`: what precedes the base64 payload.
-    private static func prefix(metadata: JSONValue) -> Data {
-        Data("{\"Metadata\":\(metadata.serialized()),\"Data\":\"".utf8)
+    private static func prefix(metadata: String) -> Data {
+        Data("{\"Metadata\":\(metadata),\"Data\":\"".utf8)
     }
 
     /// `","Kind":"<kind>"}`: what follows the base64 payload.

@@ -27,7 +27,7 @@ struct WebhookSender: Sendable {
     ///
     /// A streamed payload is read twice, never held in memory: once to sign the message (on a blocking thread), then
     /// while it is sent. A payload that cannot be read makes the message retryable.
-    func post(webhookID: String, kind: String, metadata: JSONValue, payload: OutboundHTTPBody) async -> ExecutionOutcome {
+    func post(webhookID: String, kind: String, metadata: String, payload: OutboundHTTPBody) async -> ExecutionOutcome {
         let timestamp = Int64(context.now().timeIntervalSince1970.rounded(.down))
         switch payload {
         case .bytes(let data):

@@ -1,3 +1,4 @@
+import CourierIntegrationKit
 import Foundation
 import Testing
 
@@ -21,6 +22,21 @@ import Testing
         #expect(WebhookBody.rfc3339(Date(timeIntervalSince1970: 951_782_400.5)) == "2000-02-29T00:00:00.5Z")
         #expect(WebhookBody.rfc3339(Date(timeIntervalSince1970: -1)) == "1969-12-31T23:59:59Z")
         #expect(WebhookBody.rfc3339(Date(timeIntervalSince1970: 1_764_878_563.25)) == "2025-12-04T20:02:43.25Z")
+    }
+
+    @Test func metadataIsUpstreamsObjectInItsKeyOrderWithEscapedText() {
+        let metadata = WebhookBody.metadata(
+            workflow: WorkflowMetadata(id: "wf-1", name: #"say "hi""#, team: "", project: "demo"),
+            run: RunMetadata(
+                id: "run-1", state: "success", startedAt: Date(timeIntervalSince1970: 0), finishedAt: nil, runnerType: "GITHUB_ACTION",
+                runURL: "", attestationDigest: "sha256:ab")
+        )
+        #expect(
+            metadata
+                == #"{"Workflow":{"ID":"wf-1","Name":"say \"hi\"","Team":"","Project":"demo"},"#
+                + #""WorkflowRun":{"ID":"run-1","State":"success","StartedAt":"1970-01-01T00:00:00Z","#
+                + #""FinishedAt":"0001-01-01T00:00:00Z","RunnerType":"GITHUB_ACTION","RunURL":"","AttestationDigest":"sha256:ab"}}"#
+        )
     }
 
     @Test func theCalendarMatchesFoundationFrom1900To2200() {
