@@ -109,7 +109,7 @@ public enum BenchmarkCommand {
             Durability: SQLite in WAL mode with synchronous=FULL (each commit is fsynced before the push is answered); CAS objects \
             are written to a temporary file, fsynced, renamed into place and their directory fsynced.
             Server: a fresh `courier serve` per scenario on a temporary data directory (\(FileManager.default.temporaryDirectory.path)), \
-            default delivery tuning (COURIER_DELIVERY_CONCURRENCY=\(ProcessInfo.processInfo.environment["COURIER_DELIVERY_CONCURRENCY"] ?? "32")).
+            default delivery tuning (COURIER_DELIVERY_CONCURRENCY=\(ProcessInfo.processInfo.environment["COURIER_DELIVERY_CONCURRENCY"] ?? "64")).
             Client: one blocking keep-alive HTTP/1.1 connection per concurrent request (URLSession cost 3x the server's CPU per \
             request); ingest workflows have no attachments. CPU use is printed per run: server and bench share the CPUs.
 
@@ -158,7 +158,7 @@ public enum BenchmarkCommand {
                 ?? "the server given with --postgres"); a fresh database per scenario.
             Replicas: \(ReplicaScenarios.replicaCounts.map(ReplicaReport.label).joined(separator: ", then ")) of `courier serve \
             --database postgres://…`, started fresh per scenario; requests go round-robin to the replicas, every replica's \
-            workers drain the queue (COURIER_DELIVERY_CONCURRENCY=\(ProcessInfo.processInfo.environment["COURIER_DELIVERY_CONCURRENCY"] ?? "32") each).
+            workers drain the queue (COURIER_DELIVERY_CONCURRENCY=\(ProcessInfo.processInfo.environment["COURIER_DELIVERY_CONCURRENCY"] ?? "64") each).
 
             """
         )

@@ -11,9 +11,9 @@ public struct DeliveryConfiguration: Sendable {
     /// When and how often failed attempts are retried.
     public var retryPolicy: RetryPolicy
 
-    /// The defaults: 32 at once, 30 s per attempt, 15 s lease margin, 1 s idle poll, the default retry policy.
+    /// The defaults: 64 at once, 30 s per attempt, 15 s lease margin, 1 s idle poll, the default retry policy.
     public init(
-        concurrency: Int = 32,
+        concurrency: Int = 64,
         attemptTimeout: Duration = .seconds(30),
         leaseMargin: Duration = .seconds(15),
         idlePollInterval: Duration = .seconds(1),

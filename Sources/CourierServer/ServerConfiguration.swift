@@ -59,7 +59,7 @@ public struct ServerConfiguration: Sendable {
     /// Delivery tuning from the environment.
     ///
     /// ## Environment variables
-    /// - `COURIER_DELIVERY_CONCURRENCY` (1-256, default 32): attempts in flight at once.
+    /// - `COURIER_DELIVERY_CONCURRENCY` (1-256, default 64): attempts in flight at once.
     /// - `COURIER_ATTEMPT_TIMEOUT_SECONDS` (default 30): how long one attempt may take.
     /// - `COURIER_RETRY_INITIAL_DELAY_SECONDS` (default 2): the first retry's delay; each next one doubles, up to 15 min.
     /// - `COURIER_RETRY_MAX_ATTEMPTS` (1-100, default 12): attempts before a delivery is marked failed.

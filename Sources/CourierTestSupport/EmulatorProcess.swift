@@ -70,7 +70,9 @@ public final class EmulatorProcess: Sendable {
     /// What the emulator logged, for failure messages.
     public var log: String { (try? String(contentsOf: logURL, encoding: .utf8)) ?? "" }
 
-    /// Polls `path` until it answers or the deadline passes.
+    /// Polls `path` until it answers 2xx while the emulator still runs, or the deadline passes. The port was free
+    /// when it was chosen, but another test's server may take it before the emulator binds it (the emulator then
+    /// exits): any other answer, or one from a port the emulator no longer holds, is not readiness.
     private func waitUntilReady(path: String, deadline: Duration) async throws {
         let client = LiveHTTPClient()
         let clock = ContinuousClock()
@@ -78,7 +80,7 @@ public final class EmulatorProcess: Sendable {
         while clock.now < end {
             guard process.isRunning else { throw EmulatorError("the emulator exited early: \(log)") }
             let probe = OutboundHTTPRequest(method: "GET", url: baseURL.appending(path: path), timeout: .seconds(2))
-            if (try? await client.send(probe)) != nil { return }
+            if let answer = try? await client.send(probe), answer.isSuccess, process.isRunning { return }
             try await Task.sleep(for: .milliseconds(100))
         }
         throw EmulatorError("the emulator did not answer within \(deadline): \(log)")
