@@ -5,7 +5,8 @@ import Foundation
 import Synchronization
 
 /// The delivery workers of one `courier serve` process: they claim due deliveries from the store's outbox with a
-/// lease, execute them with bounded concurrency and a per-attempt timeout, and record every attempt.
+/// lease (or take those a push created leased to them, see ``reserveSlots(upTo:)``), execute them with bounded
+/// concurrency and a per-attempt timeout, and record every attempt.
 ///
 /// Run it as a long-lived service (``run()``); cancelling the task stops claiming, lets attempts in flight finish
 /// within their timeout, and gives back any lease still held. A crashed process's leases simply expire, so every
@@ -59,8 +60,8 @@ public final class DeliveryEngine: Sendable {
     private let doorbell = Doorbell()
     /// Writes the records of attempts that end together in one transaction.
     private let attemptLog: GroupCommit<AttemptRecord>
-    /// Attestations recently read for delivery, by ID: an attestation never changes once stored, and the deliveries of
-    /// one push (one per attachment) are usually attempted together.
+    /// Attestations recently read for delivery, by ID, each read once for the deliveries that start together (one per
+    /// attachment of the push); an attestation never changes once stored.
     private let recentAttestations = SharedLoads<AttestationRecord>(byteLimit: 16 << 20) { $0.envelope.count }
     /// Ends attempts that overrun the attempt timeout.
     private let watchdog: AttemptWatchdog
@@ -168,7 +169,7 @@ public final class DeliveryEngine: Sendable {
                 for delivery in handedOver + claimed {
                     group.addTask {
                         await self.attempt(delivery) {
-                            // The loop waits for a batch of free slots, or for all of them while nothing runs.
+                            // The loop waits until a batch of slots is free.
                             if slots.give() >= claimBatch { self.doorbell.ring() }
                         }
                     }
@@ -219,7 +220,7 @@ public final class DeliveryEngine: Sendable {
     /// Runs one attempt of `delivery` and records it; never throws. `executed` runs once the integration has
     /// finished, before the record is durable: the attempt's slot is free for the next claim while the record waits
     /// for its commit (the lease keeps the delivery from being claimed again meanwhile).
-    func attempt(_ delivery: Delivery, executed: () -> Void = {}) async {
+    func attempt(_ delivery: Delivery, executed: () -> Void) async {
         let started = dependencies.now()
         let clock = ContinuousClock()
         let begin = clock.now
