@@ -154,14 +154,15 @@ public final class SQLiteDatabase: SQLDatabase {
         return connection
     }
 
-    /// Creates an empty file readable and writable by its owner only; SQLite gives its WAL and
-    /// shared-memory files the same permissions.
+    /// A connection for reads only (`query_only`).
     private static func openReader(_ path: String, busyTimeoutMilliseconds: Int32) throws -> SQLiteConnection {
         let connection = try openConnection(path, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
         try connection.execute("PRAGMA query_only=ON")
         return connection
     }
 
+    /// Creates an empty file readable and writable by its owner only; SQLite gives its WAL and
+    /// shared-memory files the same permissions.
     private static func createFileIfMissing(_ path: String) throws {
         let descriptor = Glibc.open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {
